@@ -2,5 +2,11 @@
 
 from rnnkit.cells import (ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, LSTMSpec, MUTCell,
                           RecurrentCell)
+from rnnkit.layers import (GRU, LSTM, RNN, Bidirectional, Recurrent, SequenceLayer, Stacked,
+                           TorchStyleRNN)
 
 __version__ = "0.1.0"
+
+__all__ = ["RecurrentCell", "ElmanCell", "JordanCell", "LSTMCell", "LSTMSpec", "GRUCell",
+           "GRUSpec", "MUTCell", "SequenceLayer", "Recurrent", "Bidirectional", "Stacked",
+           "TorchStyleRNN", "RNN", "LSTM", "GRU"]

@@ -1,0 +1,12 @@
+"""Layers: how steps run over time, in both directions and in stacks."""
+
+from rnnkit.layers.bidirectional import MERGE_MODES, Bidirectional
+from rnnkit.layers.dropout import SequenceDropout, drop_connect
+from rnnkit.layers.recurrent import Recurrent
+from rnnkit.layers.sequence import SequenceLayer, reverse_within_lengths
+from rnnkit.layers.stacked import Stacked
+from rnnkit.layers.torch_style import GRU, LSTM, RNN, TorchStyleRNN
+
+__all__ = ["SequenceLayer", "Recurrent", "Bidirectional", "Stacked", "SequenceDropout",
+           "drop_connect", "reverse_within_lengths", "MERGE_MODES", "TorchStyleRNN", "RNN",
+           "LSTM", "GRU"]
