@@ -102,3 +102,11 @@ def test_bad_layer_arguments():
         Stacked([])
     with pytest.raises(ValueError, match=r"nonlinearity: expected one of 'tanh', 'relu', 'sigmoid', got 'gelu'"):
         rnnkit.RNN(I, H, nonlinearity="gelu")
+
+
+def test_input_on_another_device(lstm):
+    """The 'meta' device stands in for a GPU: the check is the same."""
+    with pytest.raises(ValueError, match=r"input: expected a tensor on cpu .* got one on meta"):
+        lstm(torch.randn(5, 2, I, device="meta"))
+    with pytest.raises(ValueError, match=r"hx\[0\] \(h_0\): expected a tensor on cpu"):
+        lstm(torch.randn(5, 2, I), (torch.zeros(2, 2, H, device="meta"), torch.zeros(2, 2, H)))
