@@ -11,6 +11,7 @@ generated, so this needs no download.
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 import torch
@@ -73,12 +74,19 @@ def train(name, make_layer, steps, length, seed):
     return test_mse, time.perf_counter() - start
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--steps", type=int, default=300, help="training steps per cell")
     parser.add_argument("--length", type=int, default=30, help="sequence length T")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
+
+
+def run(args) -> int:
     print(f"rnnkit {rnnkit.__version__}: the adding problem, T={args.length}, "
           f"{args.steps} Adam steps of 64 sequences per cell")
     print("test MSE of predicting the mean: ~0.167 (lower is better)\n")
@@ -86,7 +94,8 @@ def main(argv=None):
     for name, make_layer in CONTESTANTS.items():
         mse, seconds = train(name, make_layer, args.steps, args.length, args.seed)
         print(f"{name:<28}{mse:>10.4f}{seconds:>10.1f}", flush=True)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
