@@ -39,4 +39,4 @@ def test_bad_case_name_is_a_usage_error(capsys):
         main(["bench", "--cases", "lstm,nope"])
     assert exit_info.value.code == 2
     err = " ".join(capsys.readouterr().err.split())  # argparse wraps long lines
-    assert "unknown case nope; expected some of: lstm," in err
+    assert "unknown case 'nope'; expected some of: lstm," in err
