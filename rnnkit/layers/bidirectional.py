@@ -6,7 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
-from rnnkit.layers.sequence import SequenceLayer, reverse_within_lengths, valid_steps
+from rnnkit.engines.loop import valid_steps
+from rnnkit.layers.sequence import SequenceLayer, reverse_within_lengths
 
 MERGE_MODES = ("concat", "sum", "mean", "mul", "linear")
 

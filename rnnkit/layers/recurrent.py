@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import torch
 from torch import Tensor
 
 from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.dropout import drop_connect, variational_mask
-from rnnkit.layers.sequence import SequenceLayer, valid_steps
+from rnnkit import engines
+from rnnkit.engines import loop, native
+from rnnkit.layers.sequence import SequenceLayer
 
 
 class Recurrent(SequenceLayer):
@@ -45,33 +46,17 @@ class Recurrent(SequenceLayer):
         return None if state is None else self.cell.check_state("state", state, batch_size)
 
     def run(self, x: Tensor, state: State | None, lengths: Tensor | None):
-        T, B = x.shape[0], x.shape[1]
         cell = self.cell
-        state = cell.init_state(B) if state is None else state
+        state = cell.init_state(x.shape[1]) if state is None else state
         w = cell.weights()
         if self.training and self.weight_drop:
             w["weight_hh"] = drop_connect(w["weight_hh"], self.weight_drop)
         recurrent_mask = None
         if self.training and self.recurrent_dropout:
             recurrent_mask = variational_mask(state[0], self.recurrent_dropout)
-        # The input's share of every step in one matrix product over the whole sequence.
-        x_proj = cell.input_part(w, x)
-        # Steps before the shortest length need no masking; after it, sequences that have ended
-        # keep their state and output zeros.
-        first_masked = T if lengths is None else int(lengths.min())
-        if first_masked < T:
-            active = valid_steps(lengths, x)
-        outputs = []
-        for t in range(T):
-            fed = state if recurrent_mask is None else (state[0] * recurrent_mask, *state[1:])
-            out, new_state = cell.recurrence(w, x_proj[t], fed)
-            if t >= first_masked:
-                keep = active[t]  # (B, 1)
-                new_state = tuple(torch.where(keep, n, s) for n, s in zip(new_state, state))
-                out = out * keep
-            state = new_state
-            outputs.append(out)
-        return torch.stack(outputs), state
+        if engines.choose(cell, recurrent_dropout=recurrent_mask is not None) == "native":
+            return native.run(cell, w, x, state, lengths)
+        return loop.run(cell, w, x, state, lengths, recurrent_mask)
 
     def step(self, x_t: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Streaming: one step with explicit state, as `forward` computes it in eval mode

@@ -100,9 +100,3 @@ def reverse_within_lengths(x: Tensor, lengths: Tensor | None) -> Tensor:
     source = source.view(T, -1, *([1] * (x.dim() - 2))).expand_as(x)
     return x.gather(0, source)
 
-
-def valid_steps(lengths: Tensor, like: Tensor) -> Tensor:
-    """lengths: (B,) -> (T, B, 1) bool on like's device, True where t < lengths[b]; T from
-    like: (T, B, ...)."""
-    steps = torch.arange(like.shape[0]).unsqueeze(1) < lengths
-    return steps.to(like.device).unsqueeze(-1)

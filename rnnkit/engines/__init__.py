@@ -1,0 +1,15 @@
+"""Engines: who runs the loop over time. Every engine computes exactly what the plain loop of
+`cell.recurrence` computes; they differ only in speed.
+
+- "loop": the plain Python loop over `cell.recurrence` (`engines/loop.py`), for every cell;
+- "native": PyTorch's own fused kernels (`torch._VF.lstm/gru/rnn_*`) for the cells that are
+  exactly what torch computes (`engines/native.py`);
+- "auto" (the default): native where it applies, else the loop.
+
+`rnnkit.engines.use("loop")` forces one for the code inside it (tests use it to check engines
+against each other); the environment variable RNNKIT_ENGINE sets the default.
+"""
+
+from rnnkit.engines.select import ENGINES, choose, current, use
+
+__all__ = ["ENGINES", "choose", "current", "use"]
