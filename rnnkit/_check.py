@@ -43,6 +43,12 @@ def probability(name: str, value) -> float:
     return float(value)
 
 
+def optional_float(name: str, value) -> float | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise TypeError(f"{name}: expected a float or None, got {describe(value)}")
+    return value
+
+
 def tensor_like_params(name: str, value, like: Tensor, *, ndim: int | None = None,
                        shape: tuple | None = None, last: int | None = None,
                        last_name: str = "") -> Tensor:

@@ -77,12 +77,13 @@ class RecurrentCell(nn.Module):
         """Validate a user-given state (or make zeros when None) for a batch of `batch_size`."""
         if state is None:
             return self.init_state(batch_size)
-        if isinstance(state, Tensor):
+        given = state
+        if isinstance(state, Tensor) and len(self.state_sizes) == 1:
             state = (state,)
         if not isinstance(state, (tuple, list)) or len(state) != len(self.state_sizes):
             raise TypeError(
                 f"{name}: expected a tuple of {len(self.state_sizes)} tensors "
-                f"{self.state_names} for {type(self).__name__}, got {_check.describe(state)}")
+                f"{self.state_names} for {type(self).__name__}, got {_check.describe(given)}")
         for part, label, size in zip(state, self.state_names, self.state_sizes):
             _check.tensor_like_params(f"{name}[{label}]", part, self.weight_ih, ndim=2,
                                       shape=(batch_size, size))

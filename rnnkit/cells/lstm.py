@@ -71,10 +71,13 @@ class LSTMSpec:
         if not names:
             return spec
         for name in names:
-            key = name.upper() if isinstance(name, str) else name
+            if not isinstance(name, str):
+                raise TypeError(f"spec: expected LSTM variant names (str), "
+                                f"got {_check.describe(name)}")
+            key = name.upper()
             if key not in VARIANTS:
-                raise ValueError(f"LSTM variant: expected one of {', '.join(VARIANTS)}, "
-                                 f"got {name!r}")
+                raise ValueError(f"spec: expected an LSTM variant name, one of "
+                                 f"{', '.join(VARIANTS)}, got {name!r}")
             if key == "TORCH":
                 spec = dataclasses.replace(spec, peepholes=False)
             else:
@@ -154,7 +157,7 @@ class LSTMCell(RecurrentCell):
         self.spec = as_spec(spec)
         self.bias = bias
         self.recurrent_init = check_init(recurrent_init)
-        self.forget_bias = forget_bias
+        self.forget_bias = _check.optional_float("forget_bias", forget_bias)
         H, R = hidden_size, proj_size or hidden_size
         G = len(self.spec.gates)
         self.output_size = R

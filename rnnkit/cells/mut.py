@@ -32,7 +32,8 @@ class MUTCell(RecurrentCell):
 
     MUT1 and MUT2 add the raw input x' = x without a matrix, which needs input_size ==
     hidden_size. Our choice: that is an error by default, and `input_proj=True` adds a learned
-    matrix weight_px (H, I) with x' = weight_px x, so the cells work for any input size.
+    matrix weight_px (H, I) with x' = weight_px x, so the cells work for any input size. MUT3
+    has no raw-input term: it takes any input size, and input_proj=True is an error.
 
     Parameters: weight_ih (k*H, I) with blocks of those of z, r, n that have an input matrix,
     weight_hh (k*H, H) with blocks of those that have a recurrent matrix (W_hh is the n block),
@@ -54,6 +55,9 @@ class MUTCell(RecurrentCell):
                 f"input_size: {self.kind} adds the raw input to a hidden-size vector, so it "
                 f"expects input_size == hidden_size ({hidden_size}), got {input_size}; pass "
                 f"input_proj=True to learn a projection instead")
+        if self.kind == "MUT3" and input_proj:
+            raise ValueError("input_proj: MUT3 has no raw-input term to project, so expected "
+                             "False, got True")
         self.bias = bias
         self.recurrent_init = check_init(recurrent_init)
         self.output_size = hidden_size

@@ -80,7 +80,7 @@ def test_bad_state_of_generic_layers():
     (dict(dropout=1.5), ValueError, r"dropout: expected a probability in \[0, 1\), got 1.5"),
     (dict(recurrent_dropout=-0.1), ValueError, r"recurrent_dropout: expected a probability"),
     (dict(weight_drop="0.5"), TypeError, r"weight_drop: expected a float in \[0, 1\), got str"),
-    (dict(spec="LSTMX"), ValueError, r"LSTM variant: expected one of .*NIG.*got 'LSTMX'"),
+    (dict(spec="LSTMX"), ValueError, r"spec: expected an LSTM variant name, one of .*NIG.*got 'LSTMX'"),
     (dict(spec="CIFG+NIG"), ValueError, r"coupled=True \(CIFG, f = 1 - i\) needs the input gate"),
     (dict(merge="max", bidirectional=True), ValueError, r"merge: expected one of .*got 'max'"),
     (dict(proj_size=4), ValueError, r"proj_size: expected a value < hidden_size \(4\), got 4"),
