@@ -4,7 +4,10 @@
 - "loop": the plain Python loop over `cell.recurrence` (`engines/loop.py`), for every cell;
 - "native": PyTorch's own fused kernels (`torch._VF.lstm/gru/rnn_*`) for the cells that are
   exactly what torch computes (`engines/native.py`);
-- "auto" (the default): native where it applies, else the loop.
+- "fused": our C++ loop with a hand-written backward (`engines/fused.py`, `engines/csrc/`),
+  built on first use;
+- "auto" (the default): native where it applies, else fused where it has a kernel and could be
+  built, else the loop.
 
 `rnnkit.engines.use("loop")` forces one for the code inside it (tests use it to check engines
 against each other); the environment variable RNNKIT_ENGINE sets the default.

@@ -6,11 +6,13 @@ import contextlib
 import contextvars
 import os
 
+from torch import Tensor
+
 from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell
-from rnnkit.engines import native
+from rnnkit.engines import fused, native
 
-ENGINES = ("auto", "native", "loop")
+ENGINES = ("auto", "native", "fused", "loop")
 _forced: contextvars.ContextVar[str | None] = contextvars.ContextVar("rnnkit_engine", default=None)
 
 
@@ -32,13 +34,28 @@ def use(engine: str):
         _forced.reset(token)
 
 
-def choose(cell: RecurrentCell, *, recurrent_dropout: bool) -> str:
-    """"native" or "loop" for this cell now. Recurrent dropout masks the state inside the step,
-    which torch's kernels cannot do."""
+def choose(cell: RecurrentCell, x: Tensor, *, recurrent_dropout: bool) -> str:
+    """The engine that runs this cell on this input now: "native", "fused" or "loop".
+
+    "auto" takes torch's kernel when it computes exactly this cell (and there is no recurrent
+    dropout, which masks the state inside the step, out of the kernel's reach), else the fused
+    engine when it has a kernel for the cell and could be built, else the loop."""
     wanted = current()
-    possible = native.kernel_for(cell) is not None and not recurrent_dropout
-    if wanted == "native" and not possible:
-        raise ValueError(f"engine: 'native' was forced, but torch's kernels cannot compute "
-                         f"{type(cell).__name__}({cell.extra_repr()})"
+    can_native = native.kernel_for(cell) is not None and not recurrent_dropout
+    can_fused = fused.supports(cell, x)
+    what = f"{type(cell).__name__}({cell.extra_repr()})"
+    if wanted == "native" and not can_native:
+        raise ValueError(f"engine: 'native' was forced, but torch's kernels cannot compute {what}"
                          + (" with recurrent dropout" if recurrent_dropout else ""))
-    return "native" if possible and wanted != "loop" else "loop"
+    if wanted == "fused":
+        if not can_fused:
+            raise ValueError(f"engine: 'fused' was forced, but it has no kernel for {what} on "
+                             f"{x.device}")
+        reason = fused.unavailable_reason()
+        if reason is not None:
+            raise RuntimeError(f"engine: 'fused' was forced, but {reason}")
+    if wanted == "auto":
+        if can_native:
+            return "native"
+        return "fused" if can_fused and fused.unavailable_reason() is None else "loop"
+    return wanted

@@ -8,8 +8,10 @@ from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell, State
 from rnnkit.layers.dropout import drop_connect, variational_mask
 from rnnkit import engines
-from rnnkit.engines import loop, native
+from rnnkit.engines import fused, loop, native
 from rnnkit.layers.sequence import SequenceLayer
+
+ENGINES = {"fused": fused, "loop": loop}
 
 
 class Recurrent(SequenceLayer):
@@ -54,9 +56,10 @@ class Recurrent(SequenceLayer):
         recurrent_mask = None
         if self.training and self.recurrent_dropout:
             recurrent_mask = variational_mask(state[0], self.recurrent_dropout)
-        if engines.choose(cell, recurrent_dropout=recurrent_mask is not None) == "native":
+        engine = engines.choose(cell, x, recurrent_dropout=recurrent_mask is not None)
+        if engine == "native":
             return native.run(cell, w, x, state, lengths)
-        return loop.run(cell, w, x, state, lengths, recurrent_mask)
+        return ENGINES[engine].run(cell, w, x, state, lengths, recurrent_mask)
 
     def step(self, x_t: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Streaming: one step with explicit state, as `forward` computes it in eval mode
