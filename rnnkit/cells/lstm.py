@@ -171,7 +171,7 @@ class LSTMCell(RecurrentCell):
         if bias:
             self.bias_ih = nn.Parameter(torch.empty(G * H, **kw))
             self.bias_hh = nn.Parameter(torch.empty(G * H, **kw))
-        if self.spec.peepholes:
+        if self.spec.peephole_gates:  # none when every gate is off (NIG+NFG+NOG)
             self.weight_ch = nn.Parameter(torch.empty(len(self.spec.peephole_gates), H, **kw))
         if fgr:
             self.weight_gg = nn.Parameter(torch.empty(3 * H, 3 * H, **kw))
@@ -202,7 +202,7 @@ class LSTMCell(RecurrentCell):
             from_gates = (state[2] @ w["weight_gg"].t()).split(H, dim=-1)
             for name, extra in zip("ifo", from_gates):
                 blocks[name] = blocks[name] + extra
-        peep = dict(zip(spec.peephole_gates, w["weight_ch"])) if spec.peepholes else {}
+        peep = dict(zip(spec.peephole_gates, w["weight_ch"])) if spec.peephole_gates else {}
 
         def gate(name: str, c_seen: Tensor) -> Tensor:
             a = blocks[name] + peep[name] * c_seen if name in peep else blocks[name]

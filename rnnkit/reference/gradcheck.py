@@ -60,7 +60,7 @@ def gradients(layer, x: np.ndarray, state, lengths=None, seed: int = 0,
 
     dx, d_state, d_params = layer.backward(cache, g_out, g_final)
     result = {"x": (dx, numerical_gradient(loss, x, eps))}
-    for j, (d, s) in enumerate(zip(leaves(d_state), leaves(state))):
+    for j, (d, s) in enumerate(zip(leaves(d_state), leaves(state), strict=True)):
         result[f"state[{j}]"] = (d, numerical_gradient(loss, s, eps))
     for name, p in layer.params.items():
         result[name] = (d_params[name], numerical_gradient(loss, p, eps))

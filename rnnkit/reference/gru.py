@@ -51,15 +51,16 @@ class GRUCell(Cell):
     def backward_step(self, cache: SimpleNamespace, d_output: np.ndarray, d_state: State):
         p, H = self.params, self.hidden_size
         w_hh = p["weight_hh"]
-        dh_new = d_output + d_state[0]        # h_t is the output and the state
-        # h_t = (1 - z) n + z h
+        dh_new = d_output + d_state[0]   # h_t is the output and the state
+        # h_t = (1 - z) n + z h  ->  dn = (1 - z) dh_t, dz = (h - n) dh_t, dh = z dh_t
         dn = dh_new * (1.0 - cache.z)
         dz = dh_new * (cache.h - cache.n)
         dh = dh_new * cache.z
-        da_n = TANH.backward(cache.n, dn)         # input's share of a_n: d(W_in x + b_in) = da_n
+        # da_k: gradients of the pre-activations a_r, a_z, a_n
+        da_n = TANH.backward(cache.n, dn)
         da_z = SIGMOID.backward(cache.z, dz)
         if self.reset_after:
-            # a_n = x_n + r * (W_hn h + b_hn)  ->  dr = da_n * (W_hn h + b_hn), d(W_hn h) = r da_n
+            # a_n = x_n + r * (W_hn h + b_hn)  ->  dr = da_n (W_hn h + b_hn), d(W_hn h) = r da_n
             da_r = SIGMOID.backward(cache.r, da_n * cache.reset)
             d_hp = np.concatenate([da_r, da_z, da_n * cache.r], axis=1)
             d_weight_hh, d_bias_hh = d_hp.T @ cache.h, d_hp.sum(0)
@@ -72,6 +73,7 @@ class GRUCell(Cell):
             d_weight_hh = np.concatenate([d_rz.T @ cache.h, da_n.T @ cache.reset])
             d_bias_hh = np.concatenate([d_rz.sum(0), da_n.sum(0)])
             dh = dh + d_reset * cache.r + d_rz @ w_hh[:2 * H]
+        # [x_r; x_z; x_n] = W_ih x + b_ih enter a_r, a_z, a_n unchanged
         d_xp = np.concatenate([da_r, da_z, da_n], axis=1)
         grads = {"weight_ih": d_xp.T @ cache.x, "weight_hh": d_weight_hh,
                  "bias_ih": d_xp.sum(0), "bias_hh": d_bias_hh}

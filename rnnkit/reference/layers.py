@@ -22,10 +22,10 @@ from rnnkit.reference.ops import affine
 
 
 def active_steps(lengths: np.ndarray | None, T: int, B: int) -> np.ndarray:
-    """-> (T, B, 1) float: 1 where t < lengths[b] (every step when lengths is None)."""
+    """-> (T, B, 1) bool: True where t < lengths[b] (every step when lengths is None)."""
     if lengths is None:
-        return np.ones((T, B, 1))
-    return (np.arange(T)[:, None] < np.asarray(lengths)[None, :]).astype(np.float64)[..., None]
+        return np.ones((T, B, 1), dtype=bool)
+    return (np.arange(T)[:, None] < np.asarray(lengths)[None, :])[..., None]
 
 
 def reverse_within_lengths(x: np.ndarray, lengths: np.ndarray | None) -> np.ndarray:
@@ -56,30 +56,35 @@ class Recurrent:
         return self.cell.zero_state(batch_size)
 
     def forward(self, x: np.ndarray, state=None, lengths=None):
+        """x: (T, B, I), state: tuple of (B, size) or None -> (output (T, B, O), final, cache)."""
         T, B = x.shape[:2]
         state = self.zero_state(B) if state is None else tuple(state)
         active = active_steps(lengths, T, B)
         outputs, caches = np.zeros((T, B, self.output_size)), []
         for t in range(T):
             out, new_state, cache = self.cell.forward_step(x[t], state)
-            # s_t = m s'_t + (1 - m) s_{t-1}, y_t = m y'_t with m = [t < L_b]
-            state = tuple(active[t] * new + (1.0 - active[t]) * old
-                          for new, old in zip(new_state, state))
-            outputs[t] = active[t] * out
+            # with m = [t < L_b]: s_t = m ? s'_t : s_{t-1},  y_t = m ? y'_t : 0
+            m = active[t]
+            state = tuple(np.where(m, new, old) for new, old in zip(new_state, state))
+            outputs[t] = np.where(m, out, 0.0)
             caches.append(cache)
         return outputs, state, (caches, active, x.shape)
 
     def backward(self, cache, d_output: np.ndarray, d_final):
+        """d_output: (T, B, O), d_final: tuple of (B, size) -> (dx (T, B, I), d_state, d_params);
+        the forward loop run backwards."""
         caches, active, shape = cache
         grads = {name: np.zeros_like(p) for name, p in self.cell.params.items()}
         dx = np.zeros(shape)
-        d_state = tuple(d_final)              # dL/ds_t, starting at t = T - 1
+        d_state = tuple(d_final)   # dL/ds_t, from t = T - 1 down
         for t in reversed(range(shape[0])):
             m = active[t]
-            # through s_t = m s'_t + (1 - m) s_{t-1} and y_t = m y'_t
+            # s_t = m ? s'_t : s_{t-1} and y_t = m ? y'_t : 0 route each gradient to one side:
+            # the step gets m-masked gradients, the inactive rows pass d s_t on to s_{t-1}
             dx[t], d_prev, step_grads = self.cell.backward_step(
-                caches[t], m * d_output[t], tuple(m * d for d in d_state))
-            d_state = tuple(dp + (1.0 - m) * d for dp, d in zip(d_prev, d_state))
+                caches[t], np.where(m, d_output[t], 0.0),
+                tuple(np.where(m, d, 0.0) for d in d_state))
+            d_state = tuple(dp + np.where(m, 0.0, d) for dp, d in zip(d_prev, d_state))
             for name, g in step_grads.items():
                 grads[name] += g
         return dx, d_state, prefixed("cell", grads)
@@ -113,6 +118,8 @@ class Bidirectional:
         return (self.fwd.zero_state(batch_size), self.bwd.zero_state(batch_size))
 
     def forward(self, x: np.ndarray, state=None, lengths=None):
+        """x: (T, B, I), state: (fwd_state, bwd_state) or None -> (output (T, B, O),
+        (fwd_final, bwd_final), cache)."""
         fwd_state, bwd_state = (None, None) if state is None else state
         y_f, final_f, cache_f = self.fwd.forward(x, fwd_state, lengths)
         y_b, final_b, cache_b = self.bwd.forward(reverse_within_lengths(x, lengths), bwd_state,
@@ -129,26 +136,27 @@ class Bidirectional:
         else:
             T, B = x.shape[:2]
             both = np.concatenate([y_f, y_b], axis=-1)
-            out = active_steps(lengths, T, B) * affine(both, self.params["merge_linear.weight"],
-                                                       self.params["merge_linear.bias"])
+            out = np.where(active_steps(lengths, T, B),
+                           affine(both, self.params["merge_linear.weight"],
+                                  self.params["merge_linear.bias"]), 0.0)
         return out, (final_f, final_b), (cache_f, cache_b, y_f, y_b, lengths)
 
     def backward(self, cache, d_output: np.ndarray, d_final):
         cache_f, cache_b, y_f, y_b, lengths = cache
         grads = {}
         n_f = y_f.shape[-1]
-        if self.merge == "concat":
+        if self.merge == "concat":     # y = [y_f; y_b]: split the gradient
             d_f, d_b = d_output[..., :n_f], d_output[..., n_f:]
-        elif self.merge == "sum":
+        elif self.merge == "sum":      # y = y_f + y_b
             d_f, d_b = d_output, d_output
-        elif self.merge == "mean":
+        elif self.merge == "mean":     # y = (y_f + y_b) / 2
             d_f, d_b = 0.5 * d_output, 0.5 * d_output
-        elif self.merge == "mul":
+        elif self.merge == "mul":      # y = y_f y_b: dy_f = y_b dy, dy_b = y_f dy
             d_f, d_b = d_output * y_b, d_output * y_f
         else:
             # out = m (W [y_f; y_b] + b): dW = sum_{t,b} m d_out [y_f; y_b]^T, d[y_f; y_b] = W^T m d
             T, B = y_f.shape[:2]
-            d_pre = active_steps(lengths, T, B) * d_output
+            d_pre = np.where(active_steps(lengths, T, B), d_output, 0.0)
             both = np.concatenate([y_f, y_b], axis=-1)
             grads["merge_linear.weight"] = np.einsum("tbo,tbi->oi", d_pre, both)
             grads["merge_linear.bias"] = d_pre.sum((0, 1))
@@ -158,7 +166,7 @@ class Bidirectional:
         # the reversal is its own inverse: reverse the gradient into bwd's time order and back
         dx_b, d_state_b, grads_b = self.bwd.backward(
             cache_b, reverse_within_lengths(d_b, lengths), d_final[1])
-        dx = dx_f + reverse_within_lengths(dx_b, lengths)
+        dx = dx_f + reverse_within_lengths(dx_b, lengths)   # x feeds both directions
         grads |= prefixed("fwd", grads_f) | prefixed("bwd", grads_b)
         return dx, (d_state_f, d_state_b), grads
 
@@ -178,6 +186,8 @@ class Stacked:
         return [layer.zero_state(batch_size) for layer in self.layers]
 
     def forward(self, x: np.ndarray, state=None, lengths=None):
+        """x: (T, B, I), state: [state of each layer] or None -> (output (T, B, O),
+        [final state of each layer], cache)."""
         state = [None] * len(self.layers) if state is None else state
         finals, caches = [], []
         for layer, layer_state in zip(self.layers, state):

@@ -26,7 +26,7 @@ from rnnkit.reference.ops import IDENTITY, SIGMOID, TANH, affine
 class LSTMCell(Cell):
     """`spec`: an `rnnkit.cells.LSTMSpec` (read for its flags and block layout: `gates`,
     `peephole_gates`). Params as the torch cell: weight_ih (G*H, I), weight_hh (G*H, R),
-    bias_ih, bias_hh (G*H), weight_ch (P, H), weight_gg (3H, 3H), weight_hr (R, H); the
+    bias_ih, bias_hh (G*H), weight_ch (P, H) with P = len(peephole_gates) > 0, weight_gg (3H, 3H), weight_hr (R, H); the
     projection is on when weight_hr is present."""
 
     def __init__(self, params: Params, spec):
@@ -53,7 +53,8 @@ class LSTMCell(Cell):
         if prev_gates is not None:
             extra = self._blocks(prev_gates @ p["weight_gg"].T, "ifo")
             a = {k: a[k] + extra[k] if k in extra else a[k] for k in a}
-        peep = dict(zip(spec.peephole_gates, p["weight_ch"])) if spec.peepholes else {}
+        # weight_ch exists when some gate has a peephole (not with NIG+NFG+NOG)
+        peep = dict(zip(spec.peephole_gates, p["weight_ch"])) if spec.peephole_gates else {}
 
         def gate(k: str, c_seen: np.ndarray) -> np.ndarray:
             if k not in spec.gates:
@@ -78,53 +79,51 @@ class LSTMCell(Cell):
     def backward_step(self, cache: SimpleNamespace, d_output: np.ndarray, d_state: State):
         p, spec = self.params, self.spec
         grads = {}
-        dh_new = d_output + d_state[0]        # h_t is the output and the fed-back state
+        dh_new = d_output + d_state[0]   # h_t is the output and the fed-back state
         # h_t = W_hr m  ->  dm = W_hr^T dh_t, dW_hr = dh_t m^T
         if self.proj:
             grads["weight_hr"] = dh_new.T @ cache.m
             dm = dh_new @ p["weight_hr"]
         else:
             dm = dh_new
-        # m = o s
-        do = dm * cache.s
-        dc_new = d_state[1] + self.out_act.backward(cache.s, dm * cache.o)   # ds = o dm, s = act(c_t)
-        # FGR: the gates themselves are state, fed to the next step's pre-activations
+        # FGR: [i; f; o] is itself state, read by the next step's pre-activations
         d_fed = (self._blocks(d_state[2], "ifo") if spec.full_gate_recurrence
                  else dict.fromkeys("ifo", 0.0))
-        do = do + d_fed["o"]
-        da = {}
+        # m = o s, s = act(c_t)  ->  do = s dm, dc_t = act'(c_t) o dm (+ the state's dc_t)
+        do = dm * cache.s + d_fed["o"]
+        dc_new = d_state[1] + self.out_act.backward(cache.s, dm * cache.o)
+        da = {}   # gradients of the pre-activations a_k of the gates that exist
         if "o" in spec.gates:
-            da["o"] = SIGMOID.backward(cache.o, do)                       # sigmoid' = o (1 - o)
+            da["o"] = SIGMOID.backward(cache.o, do)   # sigmoid' = o (1 - o)
             if "o" in cache.peep:
-                dc_new = dc_new + da["o"] * cache.peep["o"]               # o sees c_t through p_o
+                dc_new = dc_new + da["o"] * cache.peep["o"]   # a_o += p_o c_t
         # c_t = f c_{t-1} + i g
         di = dc_new * cache.g + d_fed["i"]
         df = dc_new * cache.c + d_fed["f"]
         dc = dc_new * cache.f
         da["g"] = self.in_act.backward(cache.g, dc_new * cache.i)
         if spec.coupled:
-            di = di - df                                               # f = 1 - i
+            di = di - df   # f = 1 - i
         if "i" in spec.gates:
             da["i"] = SIGMOID.backward(cache.i, di)
         if "f" in spec.gates:
             da["f"] = SIGMOID.backward(cache.f, df)
-        # peepholes: a_i, a_f += p * c_{t-1}; a_o += p_o * c_t  ->  dp = sum_b da * c_seen
-        for gate_name in ("i", "f"):
-            if gate_name in cache.peep:
-                dc = dc + da[gate_name] * cache.peep[gate_name]
-        if spec.peepholes:
+        # peepholes: a_i, a_f += p * c_{t-1}, a_o += p_o * c_t  ->  dp_k = sum_b da_k * c_seen
+        for name in ("i", "f"):
+            if name in cache.peep:
+                dc = dc + da[name] * cache.peep[name]
+        if spec.peephole_gates:
             seen = {"i": cache.c, "f": cache.c, "o": cache.c_new}
-            rows = [(da[n] * seen[n]).sum(0) for n in spec.peephole_gates]
-            # reshape: with every gate off (NIG+NFG+NOG) weight_ch has zero rows
-            grads["weight_ch"] = np.array(rows).reshape(p["weight_ch"].shape)
-        # a = W_ih x + b_ih + W_hh h + b_hh, blocks in spec.gates order
-        d_pre = np.concatenate([da[n] for n in spec.gates], axis=1)
+            grads["weight_ch"] = np.stack([(da[name] * seen[name]).sum(0)
+                                           for name in spec.peephole_gates])
+        # a = W_ih x + b_ih + W_hh h_{t-1} + b_hh, blocks in spec.gates order
+        d_pre = np.concatenate([da[name] for name in spec.gates], axis=1)
         grads.update(weight_ih=d_pre.T @ cache.x, weight_hh=d_pre.T @ cache.h,
                      bias_ih=d_pre.sum(0), bias_hh=d_pre.sum(0))
         dx, dh = d_pre @ p["weight_ih"], d_pre @ p["weight_hh"]
         d_state_prev = (dh, dc)
         if spec.full_gate_recurrence:
-            # a_{i,f,o} += V [i; f; o]_{t-1}  ->  dV = d[a_i; a_f; a_o] prev^T, d prev = V^T d[..]
+            # a_{i,f,o} += V [i; f; o]_{t-1}  ->  dV = d[a_i; a_f; a_o] prev^T, d prev = V^T d[.]
             d_from = np.concatenate([da["i"], da["f"], da["o"]], axis=1)
             grads["weight_gg"] = d_from.T @ cache.prev_gates
             d_state_prev += (d_from @ p["weight_gg"],)

@@ -38,20 +38,25 @@ class MUTCell(Cell):
         self.state_sizes = (self.hidden_size,)
         self.input_proj = "weight_px" in self.params
 
-    def _blocks(self, name: str, rows: str) -> dict[str, np.ndarray]:
+    def _matrices(self) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        """-> (W, U): the (H, I) input blocks and the (H, H) recurrent blocks, by gate."""
         H = self.hidden_size
-        return {k: self.params[name][j * H:(j + 1) * H] for j, k in enumerate(rows)}
+
+        def blocks(name: str, rows: str) -> dict[str, np.ndarray]:
+            return {k: self.params[name][j * H:(j + 1) * H] for j, k in enumerate(rows)}
+
+        return (blocks("weight_ih", INPUT_ROWS[self.kind]),
+                blocks("weight_hh", RECURRENT_ROWS[self.kind]))
 
     def forward_step(self, x: np.ndarray, state: State):
         p, h = self.params, state[0]
-        W, U = self._blocks("weight_ih", INPUT_ROWS[self.kind]), \
-            self._blocks("weight_hh", RECURRENT_ROWS[self.kind])
+        W, U = self._matrices()
         a = {k: x @ W[k].T if k in W else np.zeros((x.shape[0], self.hidden_size)) for k in "zrn"}
-        raw = None
+        raw_term = None   # fn(x'), added to one pre-activation
         if RAW_INPUT[self.kind] is not None:
             into, fn = RAW_INPUT[self.kind]
-            raw = fn.forward(x @ p["weight_px"].T if self.input_proj else x)
-            a[into] = a[into] + raw
+            raw_term = fn.forward(x @ p["weight_px"].T if self.input_proj else x)
+            a[into] = a[into] + raw_term
         if self.has_bias:
             a = {k: a[k] + b_k for k, b_k in zip("zrn", np.split(p["bias_ih"], 3))}
         # z reads tanh(h) in MUT3, h otherwise; MUT1's z has no recurrent matrix
@@ -62,14 +67,15 @@ class MUTCell(Cell):
         r = SIGMOID.forward(a["r"] + h @ U["r"].T)
         n = TANH.forward(a["n"] + (r * h) @ U["n"].T)
         h_new = n * z + h * (1.0 - z)
-        return h_new, (h_new,), SimpleNamespace(x=x, h=h, h_z=h_z, raw=raw, z=z, r=r, n=n)
+        return h_new, (h_new,), SimpleNamespace(x=x, h=h, h_z=h_z, raw_term=raw_term, z=z, r=r,
+                                                n=n)
 
     def backward_step(self, cache: SimpleNamespace, d_output: np.ndarray, d_state: State):
         p = self.params
-        W, U = self._blocks("weight_ih", INPUT_ROWS[self.kind]), \
-            self._blocks("weight_hh", RECURRENT_ROWS[self.kind])
-        dh_new = d_output + d_state[0]        # h_t is the output and the state
-        # h_t = n z + h (1 - z)
+        W, U = self._matrices()
+        dh_new = d_output + d_state[0]   # h_t is the output and the state
+        # h_t = n z + h (1 - z)  ->  dn = z dh_t, dz = (n - h) dh_t, dh = (1 - z) dh_t;
+        # da_k: gradients of the pre-activations a_z, a_r, a_n
         da = {"n": TANH.backward(cache.n, dh_new * cache.z),
               "z": SIGMOID.backward(cache.z, dh_new * (cache.n - cache.h))}
         dh = dh_new * (1.0 - cache.z)
@@ -91,15 +97,12 @@ class MUTCell(Cell):
                  "weight_hh": np.concatenate([dU[k] for k in U]),
                  "bias_ih": np.concatenate([da[k].sum(0) for k in "zrn"])}
         dx = sum(da[k] @ W_k for k, W_k in W.items())
-        if self.input_proj:
-            # MUT3 has no raw input, so the torch cell's weight_px (input_proj=True) is unused
-            grads["weight_px"] = np.zeros_like(p["weight_px"])
-        # a_into += fn(x'), x' = W_px x (input_proj) or x
+        # a_into += fn(x'), x' = W_px x (input_proj) or x  ->  dx' = fn'(x') da_into
         if RAW_INPUT[self.kind] is not None:
             into, fn = RAW_INPUT[self.kind]
-            d_raw = fn.backward(cache.raw, da[into])
+            d_raw = fn.backward(cache.raw_term, da[into])
             if self.input_proj:
-                grads["weight_px"] = d_raw.T @ cache.x
+                grads["weight_px"] = d_raw.T @ cache.x   # dW_px = dx' x^T, dx = W_px^T dx'
                 d_raw = d_raw @ p["weight_px"]
             dx = dx + d_raw
         return dx, (dh,), self.only_params(grads)
