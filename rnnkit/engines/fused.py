@@ -19,15 +19,16 @@ from __future__ import annotations
 import functools
 import pathlib
 import shutil
+import warnings
 
 import torch
 from torch import Tensor
 
-from rnnkit.cells import ElmanCell
+from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell
 from rnnkit.cells.base import RecurrentCell, State, Weights
 
 _CSRC = pathlib.Path(__file__).parent / "csrc"
-_SOURCES = ["bindings.cpp", "elman.cpp"]
+_SOURCES = ["bindings.cpp", "elman.cpp", "gru.cpp", "mut.cpp", "jordan.cpp", "lstm.cpp"]
 _NONE = torch.empty(0)
 ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2, "identity": 3}
 
@@ -40,18 +41,28 @@ def extension():
                 extra_cflags=["-O3"], verbose=False)
 
 
-@functools.cache
-def unavailable_reason() -> str | None:
-    """Why the fused engine cannot run here, or None when it can."""
+def missing_toolchain() -> str | None:
+    """What is missing to build the extension here, or None."""
     try:
         import ninja  # noqa: F401  (torch's extension builder needs it)
     except ImportError:
         return "the Python package ninja is not installed"
     if shutil.which("c++") is None and shutil.which("g++") is None:
         return "no C++ compiler (c++ or g++) on PATH"
+    return None
+
+
+@functools.cache
+def unavailable_reason() -> str | None:
+    """Why the fused engine cannot run here (no toolchain, or the build failed), or None."""
+    missing = missing_toolchain()
+    if missing is not None:
+        return missing
     try:
         extension()
-    except Exception as error:  # a failed build: say why, and let "auto" use the loop
+    except Exception as error:  # "auto" then runs the loop; the warning says why
+        warnings.warn(f"rnnkit: the fused engine could not be built, using the plain loop: "
+                      f"{error}", RuntimeWarning, stacklevel=2)
         return f"building the C++ extension failed: {error}"
     return None
 
@@ -69,8 +80,10 @@ class _Fused(torch.autograd.Function):
     @staticmethod
     def backward(ctx, *grads: Tensor):
         saved = ctx.saved_tensors
-        inputs, extra = list(saved[:ctx.n_inputs]), list(saved[ctx.n_inputs:])
-        d_inputs = getattr(extension(), f"{ctx.family}_backward")(list(grads), extra, inputs,
+        # What a kernel returned undefined (None here) goes back as an empty tensor.
+        inputs, extra = list(saved[:ctx.n_inputs]), [_optional(t) for t in saved[ctx.n_inputs:]]
+        grads = [_optional(g) for g in grads]  # an output that is None has no gradient
+        d_inputs = getattr(extension(), f"{ctx.family}_backward")(grads, extra, inputs,
                                                                  ctx.options)
         return (None, None, None, *d_inputs)
 
@@ -85,7 +98,42 @@ def _elman(cell: ElmanCell, w: Weights, x_proj: Tensor, state: State, lengths, m
     return out, (h_n,)
 
 
-_KERNELS = {ElmanCell: _elman}
+def _gru(cell: GRUCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
+    out, h_n = _Fused.apply("gru", [int(cell.spec.reset_after)], 2, x_proj, state[0],
+                            w["weight_hh"], _optional(w.get("bias_hh")), lengths, mask)
+    return out, (h_n,)
+
+
+def _mut(cell: MUTCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
+    # the kernel knows each kind's weight_hh blocks (cell.recurrent_rows) from its number
+    out, h_n = _Fused.apply("mut", [int(cell.kind[-1])], 2, x_proj, state[0], w["weight_hh"],
+                            lengths, mask)
+    return out, (h_n,)
+
+
+def _jordan(cell: JordanCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
+    options = [ACTIVATION_CODES[cell.nonlinearity], ACTIVATION_CODES[cell.output_activation]]
+    out, y_n = _Fused.apply("jordan", options, 2, x_proj, state[0], w["weight_hh"],
+                            _optional(w.get("bias_hh")), w["weight_ho"],
+                            _optional(w.get("bias_ho")), lengths, mask)
+    return out, (y_n,)
+
+
+def _lstm(cell: LSTMCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
+    spec = cell.spec
+    fgr = spec.full_gate_recurrence
+    options = [spec.input_gate, spec.forget_gate and not spec.coupled, spec.output_gate,
+               spec.input_activation, spec.output_activation, spec.coupled, fgr,
+               cell.proj_size > 0]
+    out, h_n, c_n, gates_n = _Fused.apply(
+        "lstm", [int(o) for o in options], 4, x_proj, state[0], state[1],
+        state[2] if fgr else _NONE, w["weight_hh"], *(_optional(w.get(name)) for name in (
+            "bias_hh", "weight_ch", "weight_gg", "weight_hr")), lengths, mask)
+    return out, ((h_n, c_n, gates_n) if fgr else (h_n, c_n))
+
+
+_KERNELS = {ElmanCell: _elman, GRUCell: _gru, MUTCell: _mut, JordanCell: _jordan,
+            LSTMCell: _lstm}
 
 
 def supports(cell: RecurrentCell, x: Tensor) -> bool:
