@@ -12,7 +12,7 @@ steps at once (one matrix product over the whole sequence) before the loop:
 
 A state is always a tuple of tensors, each (B, size), named by `state_names`; its first entry is
 what is fed back through the recurrent weights (h for most cells, y for Jordan), which is where
-variational recurrent dropout applies.
+variational recurrent dropout applies (`recurrence`'s `mask`).
 """
 
 from __future__ import annotations
@@ -46,8 +46,12 @@ class RecurrentCell(nn.Module):
         """x: (..., I) -> (..., K): everything of a step that depends on the input alone."""
         raise NotImplementedError
 
-    def recurrence(self, w: Weights, x_proj: Tensor, state: State) -> tuple[Tensor, State]:
-        """x_proj: (B, K) from `input_part`; state: tuple of (B, size) -> (output (B, O), state)."""
+    def recurrence(self, w: Weights, x_proj: Tensor, state: State,
+                   mask: Tensor | None = None) -> tuple[Tensor, State]:
+        """x_proj: (B, K) from `input_part`; state: tuple of (B, size) -> (output (B, O), state).
+        mask: (B, size of state[0]) or None, variational recurrent dropout (Gal & Ghahramani
+        2016): it multiplies state[0] wherever state[0] enters a recurrent weight product, and
+        nowhere else (a GRU's carried z * h uses the undropped h)."""
         raise NotImplementedError
 
     # --- shared machinery -------------------------------------------------------------------------
@@ -130,6 +134,11 @@ def _init_recurrent(cell: RecurrentCell, how: str) -> None:
         for name, p in cell.named_parameters(recurse=False):
             if name.startswith("bias"):
                 p.zero_()
+
+
+def dropped(fed_back: Tensor, mask: Tensor | None) -> Tensor:
+    """What enters the recurrent products: the fed-back state, times the dropout mask if any."""
+    return fed_back if mask is None else fed_back * mask
 
 
 def check_init(recurrent_init: str) -> str:

@@ -6,7 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
-from rnnkit.cells.base import RecurrentCell, State, Weights, activation, check_init, factory
+from rnnkit.cells.base import (RecurrentCell, State, Weights, activation, check_init, dropped,
+                               factory)
 
 ELMAN_NONLINEARITIES = ("tanh", "relu", "sigmoid")
 
@@ -44,8 +45,10 @@ class ElmanCell(RecurrentCell):
         """x: (..., I) -> (..., H) = W_ih x + b_ih."""
         return nn.functional.linear(x, w["weight_ih"], w.get("bias_ih"))
 
-    def recurrence(self, w: Weights, x_proj: Tensor, state: State) -> tuple[Tensor, State]:
-        h = self.act(x_proj + nn.functional.linear(state[0], w["weight_hh"], w.get("bias_hh")))
+    def recurrence(self, w: Weights, x_proj: Tensor, state: State,
+                   mask: Tensor | None = None) -> tuple[Tensor, State]:
+        h_in = dropped(state[0], mask)
+        h = self.act(x_proj + nn.functional.linear(h_in, w["weight_hh"], w.get("bias_hh")))
         return h, (h,)
 
     def extra_repr(self) -> str:

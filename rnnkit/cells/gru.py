@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
-from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, factory
+from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, dropped, factory
 
 
 @dataclass(frozen=True)
@@ -61,21 +61,23 @@ class GRUCell(RecurrentCell):
         """x: (..., I) -> (..., 3H) = W_i{r,z,n} x + b_i{r,z,n}."""
         return nn.functional.linear(x, w["weight_ih"], w.get("bias_ih"))
 
-    def recurrence(self, w: Weights, x_proj: Tensor, state: State) -> tuple[Tensor, State]:
+    def recurrence(self, w: Weights, x_proj: Tensor, state: State,
+                   mask: Tensor | None = None) -> tuple[Tensor, State]:
         H, h = self.hidden_size, state[0]
+        h_in = dropped(h, mask)  # what the products see; z keeps the undropped h
         x_r, x_z, x_n = x_proj.split(H, dim=-1)
         w_hh, b_hh = w["weight_hh"], w.get("bias_hh")
         if self.spec.reset_after:
-            h_r, h_z, h_n = nn.functional.linear(h, w_hh, b_hh).split(H, dim=-1)
+            h_r, h_z, h_n = nn.functional.linear(h_in, w_hh, b_hh).split(H, dim=-1)
             r = torch.sigmoid(x_r + h_r)
             z = torch.sigmoid(x_z + h_z)
             n = torch.tanh(x_n + r * h_n)
         else:
             b_rz, b_n = (None, None) if b_hh is None else (b_hh[:2 * H], b_hh[2 * H:])
-            h_r, h_z = nn.functional.linear(h, w_hh[:2 * H], b_rz).split(H, dim=-1)
+            h_r, h_z = nn.functional.linear(h_in, w_hh[:2 * H], b_rz).split(H, dim=-1)
             r = torch.sigmoid(x_r + h_r)
             z = torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + nn.functional.linear(r * h, w_hh[2 * H:], b_n))
+            n = torch.tanh(x_n + nn.functional.linear(r * h_in, w_hh[2 * H:], b_n))
         h_new = n + z * (h - n)  # = (1 - z) * n + z * h, one product fewer
         return h_new, (h_new,)
 

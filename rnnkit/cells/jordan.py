@@ -6,7 +6,8 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
-from rnnkit.cells.base import RecurrentCell, State, Weights, activation, check_init, factory
+from rnnkit.cells.base import (RecurrentCell, State, Weights, activation, check_init, dropped,
+                               factory)
 from rnnkit.cells.elman import ELMAN_NONLINEARITIES
 
 JORDAN_OUTPUT_ACTIVATIONS = ("tanh", "sigmoid", "identity")
@@ -52,8 +53,10 @@ class JordanCell(RecurrentCell):
         """x: (..., I) -> (..., H) = W_ih x + b_ih."""
         return nn.functional.linear(x, w["weight_ih"], w.get("bias_ih"))
 
-    def recurrence(self, w: Weights, x_proj: Tensor, state: State) -> tuple[Tensor, State]:
-        h = self.act(x_proj + nn.functional.linear(state[0], w["weight_hh"], w.get("bias_hh")))
+    def recurrence(self, w: Weights, x_proj: Tensor, state: State,
+                   mask: Tensor | None = None) -> tuple[Tensor, State]:
+        y_in = dropped(state[0], mask)
+        h = self.act(x_proj + nn.functional.linear(y_in, w["weight_hh"], w.get("bias_hh")))
         y = self.out_act(nn.functional.linear(h, w["weight_ho"], w.get("bias_ho")))
         return y, (y,)
 

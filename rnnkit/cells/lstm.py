@@ -10,7 +10,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
-from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, factory
+from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, dropped, factory
 
 
 @dataclass(frozen=True)
@@ -193,10 +193,11 @@ class LSTMCell(RecurrentCell):
         """x: (..., I) -> (..., G*H) = W x + b_ih."""
         return nn.functional.linear(x, w["weight_ih"], w.get("bias_ih"))
 
-    def recurrence(self, w: Weights, x_proj: Tensor, state: State) -> tuple[Tensor, State]:
+    def recurrence(self, w: Weights, x_proj: Tensor, state: State,
+                   mask: Tensor | None = None) -> tuple[Tensor, State]:
         spec, H = self.spec, self.hidden_size
         h, c = state[0], state[1]
-        pre = x_proj + nn.functional.linear(h, w["weight_hh"], w.get("bias_hh"))
+        pre = x_proj + nn.functional.linear(dropped(h, mask), w["weight_hh"], w.get("bias_hh"))
         blocks = dict(zip(spec.gates, pre.split(H, dim=-1)))
         if spec.full_gate_recurrence:
             from_gates = (state[2] @ w["weight_gg"].t()).split(H, dim=-1)

@@ -7,7 +7,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
-from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, factory
+from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, dropped, factory
 
 MUT_KINDS = ("MUT1", "MUT2", "MUT3")
 # Which of the blocks z, r, n have an input matrix (weight_ih rows) and a recurrent matrix
@@ -85,15 +85,18 @@ class MUTCell(RecurrentCell):
         out = torch.cat([projected["z"], projected["r"], projected["n"]], dim=-1)
         return out + w["bias_ih"] if self.bias else out
 
-    def recurrence(self, w: Weights, x_proj: Tensor, state: State) -> tuple[Tensor, State]:
+    def recurrence(self, w: Weights, x_proj: Tensor, state: State,
+                   mask: Tensor | None = None) -> tuple[Tensor, State]:
         H, h = self.hidden_size, state[0]
+        h_in = dropped(h, mask)  # what the products see; the carry h (1 - z) is undropped
         x_z, x_r, x_n = x_proj.split(H, dim=-1)
         U = dict(zip(self.recurrent_rows, w["weight_hh"].split(H, dim=0)))
         if "z" in U:
-            x_z = x_z + nn.functional.linear(torch.tanh(h) if self.kind == "MUT3" else h, U["z"])
+            x_z = x_z + nn.functional.linear(
+                torch.tanh(h_in) if self.kind == "MUT3" else h_in, U["z"])
         z = torch.sigmoid(x_z)
-        r = torch.sigmoid(x_r + nn.functional.linear(h, U["r"]))
-        n = torch.tanh(x_n + nn.functional.linear(r * h, U["n"]))
+        r = torch.sigmoid(x_r + nn.functional.linear(h_in, U["r"]))
+        n = torch.tanh(x_n + nn.functional.linear(r * h_in, U["n"]))
         h_new = h + z * (n - h)  # = n * z + h * (1 - z)
         return h_new, (h_new,)
 

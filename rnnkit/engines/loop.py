@@ -12,7 +12,8 @@ from rnnkit.cells.base import RecurrentCell, State, Weights
 def run(cell: RecurrentCell, w: Weights, x: Tensor, state: State, lengths: Tensor | None,
         recurrent_mask: Tensor | None = None) -> tuple[Tensor, State]:
     """x: (T, B, I); state: the cell's tuple of (B, size); lengths: (B,) or None;
-    recurrent_mask: (B, size of state[0]) multiplied into the fed-back state at every step.
+    recurrent_mask: (B, size of state[0]), the recurrent dropout mask of every step (see
+    `RecurrentCell.recurrence`).
     Returns (outputs (T, B, O), final state)."""
     T = x.shape[0]
     # The input's share of every step in one matrix product over the whole sequence.
@@ -24,8 +25,7 @@ def run(cell: RecurrentCell, w: Weights, x: Tensor, state: State, lengths: Tenso
         active = valid_steps(lengths, x)
     outputs = []
     for t in range(T):
-        fed = state if recurrent_mask is None else (state[0] * recurrent_mask, *state[1:])
-        out, new_state = cell.recurrence(w, x_proj[t], fed)
+        out, new_state = cell.recurrence(w, x_proj[t], state, recurrent_mask)
         if t >= first_masked:
             keep = active[t]
             new_state = tuple(torch.where(keep, n, s) for n, s in zip(new_state, state))

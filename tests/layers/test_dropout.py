@@ -83,3 +83,29 @@ def test_variational_option_of_the_drop_in():
     dropped = seen[0] == 0
     assert torch.equal(dropped, dropped[:1].expand_as(dropped))
     assert dropped.any()
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_gru_recurrent_dropout_masks_the_products_not_the_carried_state(reset_after):
+    """Gal & Ghahramani's GRU: m * h_{t-1} enters the recurrent products; z keeps h_{t-1}."""
+    torch.manual_seed(7)
+    cell = rnnkit.GRUCell(3, 5, spec=rnnkit.GRUSpec(reset_after), dtype=torch.float64)
+    layer = Recurrent(cell, recurrent_dropout=0.5).train()
+    x = torch.randn(6, 2, 3, dtype=torch.float64)
+    torch.manual_seed(8)
+    out, _ = layer(x)
+    torch.manual_seed(8)
+    mask = torch.empty(2, 5, dtype=torch.float64).bernoulli_(0.5) / 0.5
+    W_i, W_h, b_i, b_h = (p.split(5) for p in (cell.weight_ih, cell.weight_hh, cell.bias_ih,
+                                                cell.bias_hh))
+    h = torch.zeros(2, 5, dtype=torch.float64)
+    for t in range(6):
+        hm = h * mask
+        r = torch.sigmoid(x[t] @ W_i[0].T + b_i[0] + hm @ W_h[0].T + b_h[0])
+        z = torch.sigmoid(x[t] @ W_i[1].T + b_i[1] + hm @ W_h[1].T + b_h[1])
+        if reset_after:
+            n = torch.tanh(x[t] @ W_i[2].T + b_i[2] + r * (hm @ W_h[2].T + b_h[2]))
+        else:
+            n = torch.tanh(x[t] @ W_i[2].T + b_i[2] + (r * hm) @ W_h[2].T + b_h[2])
+        h = (1 - z) * n + z * h
+        torch.testing.assert_close(out[t], h)

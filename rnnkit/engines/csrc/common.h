@@ -18,19 +18,6 @@ using TensorList = std::vector<Tensor>;
 
 enum Activation : int64_t { TANH = 0, SIGMOID = 1, RELU = 2, IDENTITY = 3 };
 
-template <typename T>
-inline T sigmoid(T z) { return T(1) / (T(1) + std::exp(-z)); }
-
-template <typename T>
-inline T activate(int64_t a, T z) {
-  switch (a) {
-    case TANH: return std::tanh(z);
-    case SIGMOID: return sigmoid(z);
-    case RELU: return z > T(0) ? z : T(0);
-    default: return z;
-  }
-}
-
 // The derivative read off the activation's output y = f(z).
 template <typename T>
 inline T slope(int64_t a, T y) {
@@ -39,6 +26,18 @@ inline T slope(int64_t a, T y) {
     case SIGMOID: return y * (T(1) - y);
     case RELU: return y > T(0) ? T(1) : T(0);
     default: return T(1);
+  }
+}
+
+// t = f(t) in place with ATen's vectorized kernels. Why kernels apply activations with these
+// rather than inside their fused passes: scalar std::exp / std::tanh cost ~15 ns an element
+// against ~1 ns for ATen's vectorized ones, and were most of a forward step's time.
+inline void activate_(Tensor& t, int64_t a) {
+  switch (a) {
+    case TANH: t.tanh_(); break;
+    case SIGMOID: t.sigmoid_(); break;
+    case RELU: t.relu_(); break;
+    default: break;
   }
 }
 

@@ -21,6 +21,7 @@ TensorList elman_forward(const TensorList& in, const std::vector<int64_t>& optio
     for (int64_t t = 0; t < T; ++t) {
       const Tensor h_prev = hs[t];
       at::addmm_out(pre, x_in[t], given(mask) ? h_prev * mask : h_prev, w_t);
+      activate_(pre, act);
       const scalar_t* p = pre.data_ptr<scalar_t>();
       const scalar_t* hp = h_prev.data_ptr<scalar_t>();
       scalar_t* hn = hs[t + 1].data_ptr<scalar_t>();
@@ -28,7 +29,7 @@ TensorList elman_forward(const TensorList& in, const std::vector<int64_t>& optio
       for_rows(B, H, [&](int64_t b) {
         const bool on = active(t, b);
         for (int64_t j = b * H; j < (b + 1) * H; ++j) {
-          const scalar_t v = on ? activate(act, p[j]) : hp[j];
+          const scalar_t v = on ? p[j] : hp[j];
           hn[j] = v;
           o[j] = on ? v : scalar_t(0);
         }

@@ -5,19 +5,6 @@
 #include "common.h"
 
 namespace rnnkit {
-namespace {
-
-// t = f(t) in place with ATen's vectorized kernels
-void activate_(Tensor& t, int64_t a) {
-  switch (a) {
-    case TANH: t.tanh_(); break;
-    case SIGMOID: t.sigmoid_(); break;
-    case RELU: t.relu_(); break;
-    default: break;
-  }
-}
-
-}  // namespace
 
 // inputs: x_proj (T,B,H), y0 (B,O), weight_hh (H,O), bias_hh (H) or empty, weight_ho (O,H),
 //         bias_ho (O) or empty, lengths, mask (B,O) or empty

@@ -29,9 +29,6 @@ struct Spec {
   }
 };
 
-// Saved activations per step: i, f, g, o in 4 blocks of H (1 for a gate that is off).
-constexpr int64_t I_ = 0, F_ = 1, G_ = 2, O_ = 3;
-
 }  // namespace
 
 // inputs: x_proj (T,B,G*H), h0 (B,R), c0 (B,H), gates0 (B,3H) or empty, weight_hh (G*H,R),
@@ -39,7 +36,13 @@ constexpr int64_t I_ = 0, F_ = 1, G_ = 2, O_ = 3;
 //         weight_hr (R,H) or empty, lengths, mask
 // options: has_i, has_f (own weights), has_o, input_act, output_act, coupled, fgr, proj
 // -> [out (T,B,R), h_n, c_n, gates_n (FGR) or empty |
-//     hs (T+1,B,R), cs (T+1,B,H), acts (T,B,4H), ms (T,B,H) or empty, gs (T+1,B,3H) or empty]
+//     hs (T+1,B,R), cs (T+1,B,H), acts (T,B,G*H): the gates' activations in spec.gates order,
+//     ss (T,B,H): tanh(c_t) or empty (NOAF), ms (T,B,H): o s before the projection or empty,
+//     gs (T+1,B,3H): the FGR gate state or empty]
+//
+// A step: the recurrent product straight into the step's slice of `acts`, the peephole and FGR
+// terms and the activations as ATen's vectorized ops on its blocks, one fused pass for the cell
+// update c_t = f c_{t-1} + i g, then the output gate (whose peephole needs c_t) and h_t.
 TensorList lstm_forward(const TensorList& in, const std::vector<int64_t>& options) {
   const Tensor &x_proj = in[0], &h0 = in[1], &c0 = in[2], &gates0 = in[3], &w_hh = in[4],
                &b_hh = in[5], &w_ch = in[6], &w_gg = in[7], &w_hr = in[8], &lengths = in[9],
@@ -49,89 +52,76 @@ TensorList lstm_forward(const TensorList& in, const std::vector<int64_t>& option
   const auto opts = x_proj.options();
   const Tensor x_in = given(b_hh) ? x_proj + b_hh : x_proj.contiguous();
   Tensor hs = at::empty({T + 1, B, R}, opts), cs = at::empty({T + 1, B, H}, opts);
-  Tensor acts = at::empty({T, B, 4 * H}, opts);
+  Tensor acts = at::empty({T, B, sp.width}, opts);
+  Tensor ss = sp.output_act ? at::empty({T, B, H}, opts) : Tensor();
   Tensor ms = sp.proj ? at::empty({T, B, H}, opts) : Tensor();
   Tensor gs = sp.fgr ? at::empty({T + 1, B, 3 * H}, opts) : Tensor();
   Tensor out = at::empty({T, B, R}, opts);
-  Tensor pre = at::empty({B, sp.width}, opts);
   Tensor from_gates = sp.fgr ? at::empty({B, 3 * H}, opts) : Tensor();
   Tensor m_buf = at::empty({B, H}, opts);
   hs[0].copy_(h0);
   cs[0].copy_(c0);
   if (sp.fgr) gs[0].copy_(gates0);
+  auto peephole = [&](int64_t row) { return w_ch[row]; };  // (H,), broadcast over the batch
   const Active active = active_from(lengths);
   const Tensor w_hh_t = w_hh.t();
   AT_DISPATCH_FLOATING_TYPES(x_proj.scalar_type(), "lstm_forward", [&] {
-    const scalar_t* pw = sp.peep ? w_ch.data_ptr<scalar_t>() : nullptr;
     for (int64_t t = 0; t < T; ++t) {
-      const Tensor h_prev = hs[t];
-      at::addmm_out(pre, x_in[t], given(mask) ? h_prev * mask : h_prev, w_hh_t);
-      if (sp.fgr) at::mm_out(from_gates, gs[t], w_gg.t());
-      const scalar_t* a = pre.data_ptr<scalar_t>();
-      const scalar_t* gg = sp.fgr ? from_gates.data_ptr<scalar_t>() : nullptr;
-      const scalar_t* c_prev = cs[t].data_ptr<scalar_t>();
-      scalar_t* c_new = cs[t + 1].data_ptr<scalar_t>();
-      scalar_t* act = acts[t].data_ptr<scalar_t>();
-      scalar_t* m = m_buf.data_ptr<scalar_t>();
-      scalar_t* g_new = sp.fgr ? gs[t + 1].data_ptr<scalar_t>() : nullptr;
-      const scalar_t* g_prev = sp.fgr ? gs[t].data_ptr<scalar_t>() : nullptr;
-      for_rows(B, sp.width, [&](int64_t b) {
+      const Tensor h_prev = hs[t], c_prev = cs[t];
+      Tensor a = acts[t];
+      at::addmm_out(a, x_in[t], given(mask) ? h_prev * mask : h_prev, w_hh_t);
+      Tensor a_i = sp.has_i ? a.narrow(1, sp.at_i, H) : Tensor();
+      Tensor a_f = sp.has_f ? a.narrow(1, sp.at_f, H) : Tensor();
+      Tensor a_g = a.narrow(1, sp.at_g, H);
+      Tensor a_o = sp.has_o ? a.narrow(1, sp.at_o, H) : Tensor();
+      if (sp.fgr) {  // FGR has all four gates: i, f at [0, 2H), o at [3H, 4H)
+        at::mm_out(from_gates, gs[t], w_gg.t());
+        a.narrow(1, 0, 2 * H).add_(from_gates.narrow(1, 0, 2 * H));
+        a_o.add_(from_gates.narrow(1, 2 * H, H));
+      }
+      if (sp.peep_i >= 0) a_i.addcmul_(c_prev, peephole(sp.peep_i));
+      if (sp.peep_f >= 0) a_f.addcmul_(c_prev, peephole(sp.peep_f));
+      if (sp.has_i) a_i.sigmoid_();
+      if (sp.has_f) a_f.sigmoid_();
+      if (sp.input_act) a_g.tanh_();
+      const scalar_t* ap = a.data_ptr<scalar_t>();
+      const scalar_t* cp = c_prev.data_ptr<scalar_t>();
+      scalar_t* cn = cs[t + 1].data_ptr<scalar_t>();
+      for_rows(B, H, [&](int64_t b) {
         const bool on = active(t, b);
-        const scalar_t* ab = a + b * sp.width;
-        const scalar_t* ggb = gg ? gg + b * 3 * H : nullptr;
-        scalar_t* actb = act + b * 4 * H;
+        const scalar_t* ab = ap + b * sp.width;
         for (int64_t j = 0; j < H; ++j) {
           const int64_t bj = b * H + j;
-          const scalar_t c = c_prev[bj];
-          scalar_t i = 1, f = 1, o = 1;
-          if (sp.has_i) {
-            scalar_t z = ab[sp.at_i + j];
-            if (ggb) z += ggb[j];
-            if (sp.peep_i >= 0) z += pw[sp.peep_i * H + j] * c;
-            i = sigmoid(z);
-          }
-          if (sp.coupled) {
-            f = scalar_t(1) - i;
-          } else if (sp.has_f) {
-            scalar_t z = ab[sp.at_f + j];
-            if (ggb) z += ggb[H + j];
-            if (sp.peep_f >= 0) z += pw[sp.peep_f * H + j] * c;
-            f = sigmoid(z);
-          }
-          const scalar_t g = sp.input_act ? std::tanh(ab[sp.at_g + j]) : ab[sp.at_g + j];
-          const scalar_t cn = f * c + i * g;
-          if (sp.has_o) {
-            scalar_t z = ab[sp.at_o + j];
-            if (ggb) z += ggb[2 * H + j];
-            if (sp.peep_o >= 0) z += pw[sp.peep_o * H + j] * cn;
-            o = sigmoid(z);
-          }
-          const scalar_t s = sp.output_act ? std::tanh(cn) : cn;
-          actb[I_ * H + j] = i;
-          actb[F_ * H + j] = f;
-          actb[G_ * H + j] = g;
-          actb[O_ * H + j] = o;
-          m[bj] = o * s;
-          // An ended sequence keeps its state (the output is zeroed below).
-          c_new[bj] = on ? cn : c;
-          if (g_new) {
-            const int64_t k = b * 3 * H + j;
-            g_new[k] = on ? i : g_prev[k];
-            g_new[k + H] = on ? f : g_prev[k + H];
-            g_new[k + 2 * H] = on ? o : g_prev[k + 2 * H];
-          }
+          const scalar_t i = sp.has_i ? ab[sp.at_i + j] : scalar_t(1);
+          const scalar_t f = sp.coupled ? scalar_t(1) - i : sp.has_f ? ab[sp.at_f + j] : scalar_t(1);
+          // An ended sequence keeps its state (its output is zeroed below).
+          cn[bj] = on ? f * cp[bj] + i * ab[sp.at_g + j] : cp[bj];
         }
       });
+      const Tensor c_new = cs[t + 1];
+      if (sp.peep_o >= 0) a_o.addcmul_(c_new, peephole(sp.peep_o));
+      if (sp.has_o) a_o.sigmoid_();
+      Tensor s = sp.output_act ? ss[t] : c_new;
+      if (sp.output_act) at::tanh_out(s, c_new);
+      Tensor m = sp.proj ? ms[t] : m_buf;
+      if (sp.has_o)
+        at::mul_out(m, a_o, s);
+      else
+        m.copy_(s);
       Tensor h_new = hs[t + 1];
-      if (sp.proj) {
-        ms[t].copy_(m_buf);
-        at::mm_out(h_new, m_buf, w_hr.t());
-      } else {
-        h_new.copy_(m_buf);
+      if (sp.proj)
+        at::mm_out(h_new, m, w_hr.t());
+      else
+        h_new.copy_(m);
+      if (sp.fgr) {
+        Tensor g_new = gs[t + 1];
+        g_new.narrow(1, 0, 2 * H).copy_(a.narrow(1, 0, 2 * H));
+        g_new.narrow(1, 2 * H, H).copy_(a_o);
       }
       if (given(lengths)) {
         const Tensor on = (lengths > t).unsqueeze(1);
         h_new.copy_(at::where(on, h_new, h_prev));
+        if (sp.fgr) gs[t + 1].copy_(at::where(on, gs[t + 1], gs[t]));
         Tensor out_t = out[t];
         at::mul_out(out_t, h_new, on);
       } else {
@@ -139,22 +129,23 @@ TensorList lstm_forward(const TensorList& in, const std::vector<int64_t>& option
       }
     }
   });
-  return {out, hs[T], cs[T], sp.fgr ? gs[T] : Tensor(), hs, cs, acts,
-          sp.proj ? ms : Tensor(), sp.fgr ? gs : Tensor()};
+  return {out, hs[T], cs[T], sp.fgr ? gs[T] : Tensor(), hs, cs, acts, ss, ms, gs};
 }
 
-// grads: [d_out (T,B,R), d_h_n, d_c_n, d_gates_n]; saved: [hs, cs, acts, ms, gs]
+// grads: [d_out (T,B,R), d_h_n, d_c_n, d_gates_n]; saved: [hs, cs, acts, ss, ms, gs]
 // -> gradients of [x_proj, h0, c0, gates0, weight_hh, bias_hh, weight_ch, weight_gg, weight_hr,
 //    lengths (none), mask (none)]
 TensorList lstm_backward(const TensorList& grads, const TensorList& saved, const TensorList& in,
                          const std::vector<int64_t>& options) {
   const Tensor d_out = grads[0].contiguous();
-  const Tensor &hs = saved[0], &cs = saved[1], &acts = saved[2], &ms = saved[3], &gs = saved[4];
+  const Tensor &hs = saved[0], &cs = saved[1], &acts = saved[2], &ss = saved[3], &ms = saved[4],
+               &gs = saved[5];
   const Tensor &w_hh = in[4], &b_hh = in[5], &w_ch = in[6], &w_gg = in[7], &w_hr = in[8],
                &lengths = in[9], &mask = in[10];
   const int64_t T = acts.size(0), B = acts.size(1), H = cs.size(2), R = hs.size(2);
   const Spec sp(options, H, given(w_ch));
   const auto opts = acts.options();
+  const Tensor& s_all = sp.output_act ? ss : cs.narrow(0, 1, T);  // s = tanh(c_t) or c_t
   // Running gradients w.r.t. the state after step t.
   Tensor dh = grads[1].clone(), dc = grads[2].clone();
   Tensor dg = sp.fgr ? grads[3].clone() : Tensor();
@@ -179,7 +170,7 @@ TensorList lstm_backward(const TensorList& grads, const TensorList& saved, const
       const scalar_t* dm = dm_buf.data_ptr<scalar_t>();
       const scalar_t* act = acts[t].data_ptr<scalar_t>();
       const scalar_t* c_prev = cs[t].data_ptr<scalar_t>();
-      const scalar_t* c_new = cs[t + 1].data_ptr<scalar_t>();
+      const scalar_t* s_t = s_all[t].data_ptr<scalar_t>();
       scalar_t* dcp = dc.data_ptr<scalar_t>();  // in: dL/dc_t, out: dL/dc_{t-1}
       scalar_t* dgp = sp.fgr ? dg.data_ptr<scalar_t>() : nullptr;
       scalar_t* dp = d_pre[t].data_ptr<scalar_t>();
@@ -192,13 +183,13 @@ TensorList lstm_backward(const TensorList& grads, const TensorList& saved, const
           if (dfb) std::fill(dfb, dfb + 3 * H, scalar_t(0));
           return;
         }
-        const scalar_t* ab = act + b * 4 * H;
+        const scalar_t* ab = act + b * sp.width;
         for (int64_t j = 0; j < H; ++j) {
           const int64_t bj = b * H + j;
-          const scalar_t i = ab[I_ * H + j], f = ab[F_ * H + j], g = ab[G_ * H + j],
-                         o = ab[O_ * H + j];
-          const scalar_t cn = c_new[bj], c = c_prev[bj];
-          const scalar_t s = sp.output_act ? std::tanh(cn) : cn;
+          const scalar_t i = sp.has_i ? ab[sp.at_i + j] : scalar_t(1);
+          const scalar_t f = sp.coupled ? scalar_t(1) - i : sp.has_f ? ab[sp.at_f + j] : scalar_t(1);
+          const scalar_t g = ab[sp.at_g + j], o = sp.has_o ? ab[sp.at_o + j] : scalar_t(1);
+          const scalar_t c = c_prev[bj], s = s_t[bj];
           // FGR: this step's gates are also state, read by the next step's pre-activations.
           const scalar_t dg_i = dgp ? dgp[b * 3 * H + j] : 0, dg_f = dgp ? dgp[b * 3 * H + H + j] : 0,
                          dg_o = dgp ? dgp[b * 3 * H + 2 * H + j] : 0;
