@@ -30,18 +30,32 @@ def run(cell: RecurrentCell, w: Weights, x: Tensor, state: State,
         lengths: Tensor | None) -> tuple[Tensor, State]:
     """The same contract as `engines.loop.run` (without recurrent dropout): x: (T, B, I),
     state: tuple of (B, size), lengths: (B,) or None -> (outputs (T, B, O), final state)."""
-    kernel = kernel_for(cell)
-    weights = [w[name] for name in _ORDER if name in w]
-    # torch's kernels take the state as (layers * directions, B, size): here one layer.
-    hx = tuple(s.unsqueeze(0) for s in state)
-    hx = hx if len(hx) > 1 else hx[0]
+    # torch's kernels take each state part as (layers * directions, B, size): here one layer.
+    out, final = run_stack(kernel_for(cell), [weights_of(w)], cell.bias, x,
+                           tuple(s.unsqueeze(0) for s in state), lengths)
+    return out, tuple(f.squeeze(0) for f in final)
+
+
+def weights_of(w: Weights) -> list[Tensor]:
+    """One layer-direction's weights in the order torch's kernels take them."""
+    return [w[name] for name in _ORDER if name in w]
+
+
+def run_stack(kernel, weights: list[list[Tensor]], bias: bool, x: Tensor, hx: tuple[Tensor, ...],
+              lengths: Tensor | None, *, num_layers: int = 1, dropout: float = 0.0,
+              training: bool = False, bidirectional: bool = False):
+    """A whole stack in one call of torch's kernel, as torch.nn.LSTM/GRU/RNN.forward does.
+    weights: per layer and direction (torch's order); hx: the state parts, each
+    (num_layers * directions, B, size). -> (outputs (T, B, O), final state parts)."""
+    flat = [p for layer in weights for p in layer]
+    args = (bias, num_layers, dropout, training, bidirectional)
+    single = len(hx) == 1  # rnn and gru take a tensor, lstm a tuple
     if lengths is None:
-        out, *final = kernel(x, hx, weights, cell.bias, 1, 0.0, False, False, False)
-        return out, tuple(f.squeeze(0) for f in final)
+        out, *final = kernel(x, hx[0] if single else hx, flat, *args, False)
+        return out, tuple(final)
     packed = pack_padded_sequence(x, lengths, enforce_sorted=False)
     order, back = packed.sorted_indices, packed.unsorted_indices
-    hx = tuple(h[:, order] for h in hx) if isinstance(hx, tuple) else hx[:, order]
-    out, *final = kernel(packed.data, packed.batch_sizes, hx, weights, cell.bias, 1, 0.0, False,
-                         False)
+    hx = tuple(h[:, order] for h in hx)
+    out, *final = kernel(packed.data, packed.batch_sizes, hx[0] if single else hx, flat, *args)
     out, _ = pad_packed_sequence(packed._replace(data=out), total_length=x.shape[0])
-    return out, tuple(f[0, back] for f in final)
+    return out, tuple(f[:, back] for f in final)

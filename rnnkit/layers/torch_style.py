@@ -15,8 +15,9 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from rnnkit import _check
+from rnnkit import _check, engines
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, LSTMCell, RecurrentCell
+from rnnkit.engines import native
 from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.layers.sequence import SequenceLayer
@@ -104,6 +105,11 @@ class TorchStyleRNN(SequenceLayer):
     # --- torch's state layout <-> ours ------------------------------------------------------------
     def check_state(self, hx, batch_size: int):
         """hx in torch's layout (validated) -> [per-layer state] or None."""
+        parts = self._check_hx(hx, batch_size)
+        return None if parts is None else self._per_layer(parts)
+
+    def _check_hx(self, hx, batch_size: int) -> tuple[Tensor, ...] | None:
+        """hx validated -> its parts (h, c, ...), each (D * num_layers, B, size), or None."""
         if hx is None:
             return None
         parts = (hx,) if isinstance(hx, Tensor) else hx
@@ -118,6 +124,11 @@ class TorchStyleRNN(SequenceLayer):
         for name, part, size in zip(names, parts, self.state_sizes):
             _check.tensor_like_params(name, part, self.reference_parameter(),
                                       shape=(rows, batch_size, size))
+        return tuple(parts)
+
+    def _per_layer(self, parts: tuple[Tensor, ...]):
+        """torch's layout -> [per-layer state]: the cell's tuple, or a (fwd, bwd) pair of them."""
+        rows = self.num_layers * self.num_directions
         per_row = [tuple(part[r] for part in parts) for r in range(rows)]
         if self.bidirectional:
             return [(per_row[2 * l], per_row[2 * l + 1]) for l in range(self.num_layers)]
@@ -141,9 +152,14 @@ class TorchStyleRNN(SequenceLayer):
             if hx is not None:
                 hx = _map_state(hx, lambda t: t.unsqueeze(1) if isinstance(t, Tensor) else t)
         x, lengths, packed = self.prepare_input(input, lengths)
-        state = self.check_state(hx, x.shape[1])
-        output, finals = self.stack.run(x, state, lengths)
-        output, h_n = self.restore_output(output, lengths, packed), self.export_state(finals)
+        parts = self._check_hx(hx, x.shape[1])
+        if self._whole_stack_is_native():
+            output, h_n = self._run_native_stack(x, parts, lengths)
+        else:
+            output, finals = self.stack.run(x, None if parts is None else self._per_layer(parts),
+                                            lengths)
+            h_n = self.export_state(finals)
+        output = self.restore_output(output, lengths, packed)
         if unbatched:
             output = output.squeeze(0 if self.batch_first else 1)
             h_n = _map_state(h_n, lambda t: t.squeeze(1))
@@ -151,6 +167,37 @@ class TorchStyleRNN(SequenceLayer):
 
     def run(self, x: Tensor, state, lengths: Tensor | None):
         return self.stack.run(x, state, lengths)
+
+    def _whole_stack_is_native(self) -> bool:
+        """True when torch's kernel computes the whole network at once, exactly as the layers
+        would: torch's cells, concatenated directions, and no dropout beyond torch's (between
+        layers, a fresh mask per step) in force now. One call then replaces 2 * num_layers."""
+        if engines.current() not in ("auto", "native"):
+            return False
+        cell = self.cells[0][0]
+        if native.kernel_for(cell) is None:
+            return False
+        if self.bidirectional and self.stack.layers[0].merge != "concat":
+            return False
+        if not self.training:
+            return True
+        stack = self.stack
+        layers = [r for layer in stack.layers
+                  for r in ((layer.fwd, layer.bwd) if self.bidirectional else (layer,))]
+        return (stack.input_dropout.p == stack.output_dropout.p == 0.0
+                and (stack.dropout.p == 0.0 or not stack.dropout.variational)
+                and all(r.recurrent_dropout == r.weight_drop == 0.0 for r in layers))
+
+    def _run_native_stack(self, x: Tensor, parts, lengths):
+        B, rows = x.shape[1], self.num_layers * self.num_directions
+        if parts is None:
+            parts = tuple(x.new_zeros(rows, B, size) for size in self.state_sizes)
+        cell = self.cells[0][0]
+        out, final = native.run_stack(
+            native.kernel_for(cell), [native.weights_of(c.weights()) for l in self.cells for c in l],
+            cell.bias, x, parts, lengths, num_layers=self.num_layers, dropout=self.stack.dropout.p,
+            training=self.training, bidirectional=self.bidirectional)
+        return out, final[0] if len(final) == 1 else final
 
     def step(self, x_t: Tensor, hx=None):
         """Streaming, unidirectional only: one step in eval-mode semantics (no dropout).

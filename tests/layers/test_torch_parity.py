@@ -165,3 +165,14 @@ def test_constructor_takes_torchs_positional_arguments():
     assert "bias_ih_l0" not in lstm.state_dict()
     rnn = rnnkit.RNN(I, H, 1, "relu")
     assert rnn.cells[0][0].nonlinearity == "relu"
+
+
+def test_whole_network_goes_to_one_kernel_call_only_when_exact(engine):
+    """One call of torch's kernel replaces the layers only where it computes the same thing."""
+    exact = engine == "auto"
+    assert rnnkit.LSTM(I, H, 2, bidirectional=True, dropout=0.3)._whole_stack_is_native() == exact
+    assert rnnkit.GRU(I, H, 2, dropout=0.3, variational=True).eval()._whole_stack_is_native() == exact
+    assert not rnnkit.GRU(I, H, 2, dropout=0.3, variational=True)._whole_stack_is_native()
+    assert not rnnkit.LSTM(I, H, recurrent_dropout=0.2)._whole_stack_is_native()
+    assert not rnnkit.LSTM(I, H, spec="CIFG")._whole_stack_is_native()
+    assert not rnnkit.LSTM(I, H, bidirectional=True, merge="sum")._whole_stack_is_native()

@@ -29,6 +29,21 @@ struct Spec {
   }
 };
 
+// a = sigm(a + p * c) over one row of H (p null: no peephole)
+template <typename T>
+inline void sigmoid_row(T* a, const T* p, const T* c, int64_t H) {
+  if (p) {
+    for (int64_t j = 0; j < H; ++j) a[j] = fast_sigmoid(a[j] + p[j] * c[j]);
+  } else {
+    for (int64_t j = 0; j < H; ++j) a[j] = fast_sigmoid(a[j]);
+  }
+}
+
+template <typename T>
+inline void tanh_row(T* out, const T* in, int64_t H) {
+  for (int64_t j = 0; j < H; ++j) out[j] = fast_tanh(in[j]);
+}
+
 }  // namespace
 
 // inputs: x_proj (T,B,G*H), h0 (B,R), c0 (B,H), gates0 (B,3H) or empty, weight_hh (G*H,R),
@@ -40,9 +55,10 @@ struct Spec {
 //     ss (T,B,H): tanh(c_t) or empty (NOAF), ms (T,B,H): o s before the projection or empty,
 //     gs (T+1,B,3H): the FGR gate state or empty]
 //
-// A step: the recurrent product straight into the step's slice of `acts`, the peephole and FGR
-// terms and the activations as ATen's vectorized ops on its blocks, one fused pass for the cell
-// update c_t = f c_{t-1} + i g, then the output gate (whose peephole needs c_t) and h_t.
+// A step: the recurrent product straight into the step's slice of `acts` (plus the FGR term),
+// then one fused pass per batch row: peepholes, activations (fast_sigmoid / fast_tanh, which
+// vectorize), the cell update, the output gate (whose peephole needs c_t), s and m; then the
+// projection if any. Each inner loop is a plain loop over j so that the compiler vectorizes it.
 TensorList lstm_forward(const TensorList& in, const std::vector<int64_t>& options) {
   const Tensor &x_proj = in[0], &h0 = in[1], &c0 = in[2], &gates0 = in[3], &w_hh = in[4],
                &b_hh = in[5], &w_ch = in[6], &w_gg = in[7], &w_hr = in[8], &lengths = in[9],
@@ -58,74 +74,96 @@ TensorList lstm_forward(const TensorList& in, const std::vector<int64_t>& option
   Tensor gs = sp.fgr ? at::empty({T + 1, B, 3 * H}, opts) : Tensor();
   Tensor out = at::empty({T, B, R}, opts);
   Tensor from_gates = sp.fgr ? at::empty({B, 3 * H}, opts) : Tensor();
-  Tensor m_buf = at::empty({B, H}, opts);
   hs[0].copy_(h0);
   cs[0].copy_(c0);
   if (sp.fgr) gs[0].copy_(gates0);
-  auto peephole = [&](int64_t row) { return w_ch[row]; };  // (H,), broadcast over the batch
   const Active active = active_from(lengths);
-  const Tensor w_hh_t = w_hh.t();
+  const Tensor w_hh_t = w_hh.t(), w_ch_c = sp.peep ? w_ch.contiguous() : Tensor();
   AT_DISPATCH_FLOATING_TYPES(x_proj.scalar_type(), "lstm_forward", [&] {
+    using T_ = scalar_t;
+    const T_* pw = sp.peep ? w_ch_c.data_ptr<T_>() : nullptr;
+    const T_* p_i = sp.peep_i >= 0 ? pw + sp.peep_i * H : nullptr;
+    const T_* p_f = sp.peep_f >= 0 ? pw + sp.peep_f * H : nullptr;
+    const T_* p_o = sp.peep_o >= 0 ? pw + sp.peep_o * H : nullptr;
     for (int64_t t = 0; t < T; ++t) {
-      const Tensor h_prev = hs[t], c_prev = cs[t];
+      const Tensor h_prev = hs[t];
       Tensor a = acts[t];
       at::addmm_out(a, x_in[t], given(mask) ? h_prev * mask : h_prev, w_hh_t);
-      Tensor a_i = sp.has_i ? a.narrow(1, sp.at_i, H) : Tensor();
-      Tensor a_f = sp.has_f ? a.narrow(1, sp.at_f, H) : Tensor();
-      Tensor a_g = a.narrow(1, sp.at_g, H);
-      Tensor a_o = sp.has_o ? a.narrow(1, sp.at_o, H) : Tensor();
       if (sp.fgr) {  // FGR has all four gates: i, f at [0, 2H), o at [3H, 4H)
         at::mm_out(from_gates, gs[t], w_gg.t());
         a.narrow(1, 0, 2 * H).add_(from_gates.narrow(1, 0, 2 * H));
-        a_o.add_(from_gates.narrow(1, 2 * H, H));
+        a.narrow(1, sp.at_o, H).add_(from_gates.narrow(1, 2 * H, H));
       }
-      if (sp.peep_i >= 0) a_i.addcmul_(c_prev, peephole(sp.peep_i));
-      if (sp.peep_f >= 0) a_f.addcmul_(c_prev, peephole(sp.peep_f));
-      if (sp.has_i) a_i.sigmoid_();
-      if (sp.has_f) a_f.sigmoid_();
-      if (sp.input_act) a_g.tanh_();
-      const scalar_t* ap = a.data_ptr<scalar_t>();
-      const scalar_t* cp = c_prev.data_ptr<scalar_t>();
-      scalar_t* cn = cs[t + 1].data_ptr<scalar_t>();
-      for_rows(B, H, [&](int64_t b) {
-        const bool on = active(t, b);
-        const scalar_t* ab = ap + b * sp.width;
-        for (int64_t j = 0; j < H; ++j) {
-          const int64_t bj = b * H + j;
-          const scalar_t i = sp.has_i ? ab[sp.at_i + j] : scalar_t(1);
-          const scalar_t f = sp.coupled ? scalar_t(1) - i : sp.has_f ? ab[sp.at_f + j] : scalar_t(1);
-          // An ended sequence keeps its state (its output is zeroed below).
-          cn[bj] = on ? f * cp[bj] + i * ab[sp.at_g + j] : cp[bj];
+      T_* ap = a.data_ptr<T_>();
+      const T_* cp = cs[t].data_ptr<T_>();
+      T_* cn = cs[t + 1].data_ptr<T_>();
+      T_* sp_t = sp.output_act ? ss[t].data_ptr<T_>() : cn;  // s = tanh(c_t) or c_t itself
+      // Without a projection, m is h_t itself: written straight into hs, and out[t] with it.
+      T_* mp = sp.proj ? ms[t].data_ptr<T_>() : hs[t + 1].data_ptr<T_>();
+      T_* op = sp.proj ? nullptr : out[t].data_ptr<T_>();
+      const T_* hp = h_prev.data_ptr<T_>();
+      T_* gn = sp.fgr ? gs[t + 1].data_ptr<T_>() : nullptr;
+      const T_* gp = sp.fgr ? gs[t].data_ptr<T_>() : nullptr;
+      for_rows(B, sp.width, [&](int64_t b) {
+        T_* ab = ap + b * sp.width;
+        T_* ai = sp.has_i ? ab + sp.at_i : nullptr;
+        T_* af = sp.has_f ? ab + sp.at_f : nullptr;
+        T_* ag = ab + sp.at_g;
+        T_* ao = sp.has_o ? ab + sp.at_o : nullptr;
+        const T_* c = cp + b * H;
+        T_* c_new = cn + b * H;
+        T_* s = sp_t + b * H;
+        T_* m = mp + b * (sp.proj ? H : R);
+        if (!active(t, b)) {  // an ended sequence keeps its state and outputs zeros
+          std::copy(c, c + H, c_new);
+          if (sp.output_act) std::fill(s, s + H, T_(0));
+          if (sp.proj) {
+            std::fill(m, m + H, T_(0));
+          } else {
+            std::copy(hp + b * R, hp + (b + 1) * R, m);
+            std::fill(op + b * R, op + (b + 1) * R, T_(0));
+          }
+          if (gn) std::copy(gp + b * 3 * H, gp + (b + 1) * 3 * H, gn + b * 3 * H);
+          return;
+        }
+        if (ai) sigmoid_row(ai, p_i, c, H);
+        if (af) sigmoid_row(af, p_f, c, H);
+        if (sp.input_act) tanh_row(ag, ag, H);
+        if (sp.coupled) {
+          for (int64_t j = 0; j < H; ++j) c_new[j] = (T_(1) - ai[j]) * c[j] + ai[j] * ag[j];
+        } else if (ai && af) {
+          for (int64_t j = 0; j < H; ++j) c_new[j] = af[j] * c[j] + ai[j] * ag[j];
+        } else if (ai) {
+          for (int64_t j = 0; j < H; ++j) c_new[j] = c[j] + ai[j] * ag[j];
+        } else if (af) {
+          for (int64_t j = 0; j < H; ++j) c_new[j] = af[j] * c[j] + ag[j];
+        } else {
+          for (int64_t j = 0; j < H; ++j) c_new[j] = c[j] + ag[j];
+        }
+        if (ao) sigmoid_row(ao, p_o, c_new, H);
+        if (sp.output_act) tanh_row(s, c_new, H);
+        if (ao) {
+          for (int64_t j = 0; j < H; ++j) m[j] = ao[j] * s[j];
+        } else {
+          std::copy(s, s + H, m);
+        }
+        if (op) std::copy(m, m + H, op + b * R);
+        if (gn) {  // the FGR gate state [i; f; o]
+          std::copy(ai, ai + 2 * H, gn + b * 3 * H);
+          std::copy(ao, ao + H, gn + b * 3 * H + 2 * H);
         }
       });
-      const Tensor c_new = cs[t + 1];
-      if (sp.peep_o >= 0) a_o.addcmul_(c_new, peephole(sp.peep_o));
-      if (sp.has_o) a_o.sigmoid_();
-      Tensor s = sp.output_act ? ss[t] : c_new;
-      if (sp.output_act) at::tanh_out(s, c_new);
-      Tensor m = sp.proj ? ms[t] : m_buf;
-      if (sp.has_o)
-        at::mul_out(m, a_o, s);
-      else
-        m.copy_(s);
-      Tensor h_new = hs[t + 1];
-      if (sp.proj)
-        at::mm_out(h_new, m, w_hr.t());
-      else
-        h_new.copy_(m);
-      if (sp.fgr) {
-        Tensor g_new = gs[t + 1];
-        g_new.narrow(1, 0, 2 * H).copy_(a.narrow(1, 0, 2 * H));
-        g_new.narrow(1, 2 * H, H).copy_(a_o);
-      }
-      if (given(lengths)) {
-        const Tensor on = (lengths > t).unsqueeze(1);
-        h_new.copy_(at::where(on, h_new, h_prev));
-        if (sp.fgr) gs[t + 1].copy_(at::where(on, gs[t + 1], gs[t]));
-        Tensor out_t = out[t];
-        at::mul_out(out_t, h_new, on);
-      } else {
-        out[t].copy_(h_new);
+      if (sp.proj) {
+        Tensor h_new = hs[t + 1];
+        at::mm_out(h_new, ms[t], w_hr.t());
+        if (given(lengths)) {
+          const Tensor on = (lengths > t).unsqueeze(1);
+          h_new.copy_(at::where(on, h_new, h_prev));
+          Tensor out_t = out[t];
+          at::mul_out(out_t, h_new, on);
+        } else {
+          out[t].copy_(h_new);
+        }
       }
     }
   });
