@@ -125,3 +125,23 @@ def test_only_the_outputs_or_only_the_final_state_used(name):
 def test_auto_picks_the_fused_engine_for_these_cells(name):
     cell, x = CELLS[name](), torch.zeros(2, 1, I if "mut" not in name else H)
     assert engines.choose(cell, x, recurrent_dropout=True) == "fused"
+
+
+@pytest.mark.parametrize("engine", [fused, loop], ids=["fused", "loop"])
+@pytest.mark.parametrize("kind", ["MUT1", "MUT2", "MUT3"])
+def test_mut_with_every_unit_dropped_still_carries_the_undropped_state(engine, kind):
+    """Gal & Ghahramani: an all-zero mask silences the recurrent products (so r, z and n come
+    from the input alone; MUT3's tanh(0) = 0) while h_t = h_{t-1} + z (n - h_{t-1}) keeps the
+    undropped h_{t-1}."""
+    torch.manual_seed(3)
+    cell = rnnkit.MUTCell(H, H, kind=kind).double()
+    x = torch.randn(T, B, H, dtype=torch.float64)
+    h = torch.randn(B, H, dtype=torch.float64)
+    out, (h_n,) = engine.run(cell, cell.weights(), x, (h,), None,
+                             torch.zeros(B, H, dtype=torch.float64))
+    x_z, _, x_n = cell.input_part(cell.weights(), x).split(H, dim=-1)
+    for t in range(T):
+        z, n = torch.sigmoid(x_z[t]), torch.tanh(x_n[t])
+        h = h + z * (n - h)
+        torch.testing.assert_close(out[t], h, atol=1e-12, rtol=0)
+    torch.testing.assert_close(h_n, h, atol=1e-12, rtol=0)

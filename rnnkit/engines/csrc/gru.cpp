@@ -4,9 +4,9 @@
 //   z   = sigm(x_z + W_hz hm + b_hz)
 //   n   = tanh(x_n + r * (W_hn hm + b_hn))              reset_after (PyTorch, cuDNN)
 //   n   = tanh(x_n + W_hn (r * hm) + b_hn)              reset before (Cho et al. 2014)
-//   h_t = n + z * (hm - n)
-// The loop engine (the definition) hands the masked state to the whole step, so hm, not h_{t-1},
-// is also what z keeps; an ended sequence keeps its unmasked h_{t-1}.
+//   h_t = n + z * (h_{t-1} - n)
+// As Gal & Ghahramani: the mask reaches only the recurrent products; z keeps the undropped
+// h_{t-1}, and an ended sequence keeps its h_{t-1}.
 #include "common.h"
 
 namespace rnnkit {
@@ -66,7 +66,6 @@ TensorList gru_forward(const TensorList& in, const std::vector<int64_t>& options
         at::addmm_out(g_n, x_n, rh, w_n_t).tanh_();
       }
       const scalar_t* g = gates.data_ptr<scalar_t>() + t * B * 3 * H;
-      const scalar_t* hm = fed.data_ptr<scalar_t>() + t * B * H;
       const scalar_t* hp = hs.data_ptr<scalar_t>() + t * B * H;
       scalar_t* hn = hs.data_ptr<scalar_t>() + (t + 1) * B * H;
       scalar_t* o = out.data_ptr<scalar_t>() + t * B * H;
@@ -79,7 +78,7 @@ TensorList gru_forward(const TensorList& in, const std::vector<int64_t>& options
           const int64_t i = b * 3 * H + j, k = b * H + j;
           const scalar_t z = g[i + H], n = g[i + 2 * H];
           // h_t for an active sequence, h_{t-1} (and output 0) for one that has ended
-          const scalar_t v = n + z * (hm[k] - n);
+          const scalar_t v = n + z * (hp[k] - n);
           const scalar_t h = on ? v : hp[k];
           hn[k] = h;
           o[k] = on ? v : scalar_t(0);
@@ -96,12 +95,12 @@ TensorList gru_forward(const TensorList& in, const std::vector<int64_t>& options
 //
 // With d = dL/dh_t (from step t+1 and from out_t), a_* the pre-activations of r, z, n:
 //   da_n = d (1 - z) (1 - n^2)                 d_x_n = da_n
-//   da_z = d (hm - n) z (1 - z)                d_x_z = da_z
+//   da_z = d (h_{t-1} - n) z (1 - z)          d_x_z = da_z
 //   reset_after:  da_r = da_n (W_hn hm + b_hn) r (1 - r);  the product's gradient is
-//                 [da_r, da_z, da_n r], so dhm = d z + [da_r, da_z, da_n r] W_hh
+//                 [da_r, da_z, da_n r], so dhm = [da_r, da_z, da_n r] W_hh
 //   reset before: d(r hm) = da_n W_hn;  da_r = d(r hm) hm r (1 - r);
-//                 dhm = d z + d(r hm) r + [da_r, da_z] W_h{r,z}
-//   dh_{t-1} = m dhm, or d itself for a sequence that has ended at t.
+//                 dhm = d(r hm) r + [da_r, da_z] W_h{r,z}
+//   dh_{t-1} = d z + m dhm, or d itself for a sequence that has ended at t.
 TensorList gru_backward(const TensorList& grads, const TensorList& saved, const TensorList& in,
                         const std::vector<int64_t>& options) {
   const Tensor &hs = saved[0], &fed = saved[1], &gates = saved[2], &extra = saved[3];
@@ -122,9 +121,11 @@ TensorList gru_backward(const TensorList& grads, const TensorList& saved, const 
   // reset_after: the gradient of W_hh hm + b_hh differs from d_x in the n block (times r);
   // reset before: both products' outputs enter the pre-activations as they are.
   Tensor d_g = reset_after ? at::empty({T, B, 3 * H}, opts) : d_x;
-  // dL/dhm_t: the direct term d z, then the products; turned into dh_{t-1} at the start of the
-  // next (earlier) step's pass, so that a step costs one pass, not two.
+  // dL/dhm_t from the products, and the direct term d z (with a mask kept apart in `keep`, since
+  // only the products' share is masked; without one it starts `acc`); turned into dh_{t-1} at the
+  // start of the next (earlier) step's pass, so that a step costs one pass, not two.
   Tensor acc = at::empty({B, H}, opts);
+  Tensor keep = given(mask) ? at::empty({B, H}, opts) : Tensor();
   Tensor d_rh = reset_after ? Tensor() : at::empty({B, H}, opts);
   const Tensor w_rz = w_hh.narrow(0, 0, 2 * H), w_n = w_hh.narrow(0, 2 * H, H);
   const Active active = active_from(lengths);
@@ -132,15 +133,17 @@ TensorList gru_backward(const TensorList& grads, const TensorList& saved, const 
     const scalar_t* m = given(mask) ? mask.data_ptr<scalar_t>() : nullptr;
     scalar_t* dh_p = dh.data_ptr<scalar_t>();
     scalar_t* acc_p = acc.data_ptr<scalar_t>();
-    // dh_{s-1} from acc of step s: an ended sequence passes its gradient through unchanged
+    scalar_t* keep_p = m != nullptr ? keep.data_ptr<scalar_t>() : nullptr;
+    // dh_{s-1} from step s: an ended sequence passes its gradient through unchanged
     auto carry = [&](int64_t s, int64_t b) {
       if (!active(s, b)) return;
       for (int64_t k = b * H; k < (b + 1) * H; ++k)
-        dh_p[k] = m != nullptr ? m[k] * acc_p[k] : acc_p[k];
+        dh_p[k] = m != nullptr ? keep_p[k] + m[k] * acc_p[k] : acc_p[k];
     };
     for (int64_t t = T - 1; t >= 0; --t) {
       const scalar_t* go = d_out.data_ptr<scalar_t>() + t * B * H;
       const scalar_t* hm = fed.data_ptr<scalar_t>() + t * B * H;
+      const scalar_t* hp = hs.data_ptr<scalar_t>() + t * B * H;
       const scalar_t* g = gates.data_ptr<scalar_t>() + t * B * 3 * H;
       const scalar_t* ex = extra.data_ptr<scalar_t>() + t * B * (reset_after ? 3 * H : H);
       scalar_t* dx = d_x.data_ptr<scalar_t>() + t * B * 3 * H;
@@ -159,8 +162,13 @@ TensorList gru_backward(const TensorList& grads, const TensorList& saved, const 
           const scalar_t d = dh_p[k] + go[k];
           const scalar_t r = g[i], z = g[i + H], n = g[i + 2 * H];
           const scalar_t da_n = d * (scalar_t(1) - z) * (scalar_t(1) - n * n);
-          const scalar_t da_z = d * (hm[k] - n) * z * (scalar_t(1) - z);
-          acc_p[k] = d * z;
+          const scalar_t da_z = d * (hp[k] - n) * z * (scalar_t(1) - z);
+          if (keep_p != nullptr) {
+            keep_p[k] = d * z;
+            acc_p[k] = scalar_t(0);
+          } else {
+            acc_p[k] = d * z;
+          }
           dx[i + H] = da_z;
           dx[i + 2 * H] = da_n;
           if (reset_after) {

@@ -7,10 +7,10 @@
 //        = sigm(x_z + W_hz tanh(hm))           MUT3
 //   r    = sigm(x_r + W_hr hm)
 //   n    = tanh(x_n + W_hn (r * hm))
-//   h_t  = hm + z * (n - hm)
+//   h_t  = h_{t-1} + z * (n - h_{t-1})
 // weight_hh stacks the blocks of cell.recurrent_rows: "rn" for MUT1, "zrn" for MUT2 and MUT3.
-// The loop engine (the definition) hands the masked state to the whole step, so hm, not h_{t-1},
-// is also what 1 - z keeps; an ended sequence keeps its unmasked h_{t-1}.
+// As Gal & Ghahramani: the mask reaches only the recurrent products; 1 - z keeps the undropped
+// h_{t-1}, and an ended sequence keeps its h_{t-1}.
 #include "common.h"
 
 namespace rnnkit {
@@ -69,7 +69,6 @@ TensorList mut_forward(const TensorList& in, const std::vector<int64_t>& options
       at::mul_out(rh_t, g_r, fed[t]);
       at::addmm_out(g_n, x_t.narrow(1, 2 * H, H), rh_t, w_n_t).tanh_();
       const scalar_t* g = gates.data_ptr<scalar_t>() + t * B * 3 * H;
-      const scalar_t* hm = fed.data_ptr<scalar_t>() + t * B * H;
       const scalar_t* hp = hs.data_ptr<scalar_t>() + t * B * H;
       scalar_t* hn = hs.data_ptr<scalar_t>() + (t + 1) * B * H;
       scalar_t* o = out.data_ptr<scalar_t>() + t * B * H;
@@ -81,7 +80,7 @@ TensorList mut_forward(const TensorList& in, const std::vector<int64_t>& options
         for (int64_t j = 0; j < H; ++j) {
           const int64_t i = b * 3 * H + j, k = b * H + j;
           // h_t for an active sequence, h_{t-1} (and output 0) for one that has ended
-          const scalar_t v = hm[k] + g[i] * (g[i + 2 * H] - hm[k]);
+          const scalar_t v = hp[k] + g[i] * (g[i + 2 * H] - hp[k]);
           const scalar_t h = on ? v : hp[k];
           hn[k] = h;
           o[k] = on ? v : scalar_t(0);
@@ -98,13 +97,13 @@ TensorList mut_forward(const TensorList& in, const std::vector<int64_t>& options
 //
 // With d = dL/dh_t (from step t+1 and from out_t), a_* the pre-activations of z, r, n:
 //   da_n = d z (1 - n^2)                       d_x_n = da_n
-//   da_z = d (n - hm) z (1 - z)                d_x_z = da_z
+//   da_z = d (n - h_{t-1}) z (1 - z)          d_x_z = da_z
 //   d(r hm) = da_n W_hn
 //   da_r = d(r hm) hm r (1 - r)                d_x_r = da_r
-//   dhm = d (1 - z) + d(r hm) r + da_r W_hr
+//   dhm = d(r hm) r + da_r W_hr
 //         + da_z W_hz                          MUT2
 //         + (da_z W_hz) (1 - tanh(hm)^2)       MUT3
-//   dh_{t-1} = m dhm, or d itself for a sequence that has ended at t.
+//   dh_{t-1} = d (1 - z) + m dhm, or d itself for a sequence that has ended at t.
 TensorList mut_backward(const TensorList& grads, const TensorList& saved, const TensorList& in,
                         const std::vector<int64_t>& options) {
   const Tensor &hs = saved[0], &fed = saved[1], &gates = saved[2], &rh = saved[3],
@@ -122,9 +121,11 @@ TensorList mut_backward(const TensorList& grads, const TensorList& saved, const 
   const Tensor d_out = given(grads[0]) ? grads[0].contiguous()
                                        : at::zeros({T, B, H}, opts);
   Tensor d_x = at::empty({T, B, 3 * H}, opts);
-  // dL/dhm_t: the direct terms, then the products; turned into dh_{t-1} at the start of the
-  // next (earlier) step's pass, so that a step costs no extra pass for it.
+  // dL/dhm_t from the products, and the direct term d (1 - z) (with a mask kept apart in `keep`,
+  // since only the products' share is masked; without one it starts `acc`); turned into dh_{t-1}
+  // at the start of the next (earlier) step's pass, so that a step costs no extra pass for it.
   Tensor acc = at::empty({B, H}, opts);
+  Tensor keep = given(mask) ? at::empty({B, H}, opts) : Tensor();
   // MUT3: da_z W_hz, still to be multiplied by tanh's slope at hm when carried
   Tensor acc_z = kind == 3 ? at::empty({B, H}, opts) : Tensor();
   Tensor d_rh = at::empty({B, H}, opts);
@@ -137,6 +138,7 @@ TensorList mut_backward(const TensorList& grads, const TensorList& saved, const 
     scalar_t* dh_p = dh.data_ptr<scalar_t>();
     scalar_t* acc_p = acc.data_ptr<scalar_t>();
     const scalar_t* acc_z_p = kind == 3 ? acc_z.data_ptr<scalar_t>() : nullptr;
+    scalar_t* keep_p = m != nullptr ? keep.data_ptr<scalar_t>() : nullptr;
     // dh_{s-1} from the products of step s: an ended sequence passes its gradient unchanged
     auto carry = [&](int64_t s, int64_t b) {
       if (!active(s, b)) return;
@@ -144,12 +146,13 @@ TensorList mut_backward(const TensorList& grads, const TensorList& saved, const 
       for (int64_t k = b * H; k < (b + 1) * H; ++k) {
         scalar_t v = acc_p[k];
         if (th_s != nullptr) v += acc_z_p[k] * (scalar_t(1) - th_s[k] * th_s[k]);
-        dh_p[k] = m != nullptr ? m[k] * v : v;
+        dh_p[k] = m != nullptr ? keep_p[k] + m[k] * v : v;
       }
     };
     for (int64_t t = T - 1; t >= 0; --t) {
       const scalar_t* go = d_out.data_ptr<scalar_t>() + t * B * H;
       const scalar_t* hm = fed.data_ptr<scalar_t>() + t * B * H;
+      const scalar_t* hp = hs.data_ptr<scalar_t>() + t * B * H;
       const scalar_t* g = gates.data_ptr<scalar_t>() + t * B * 3 * H;
       scalar_t* dx = d_x.data_ptr<scalar_t>() + t * B * 3 * H;
       for_rows(B, 3 * H, [&](int64_t b) {
@@ -164,9 +167,14 @@ TensorList mut_backward(const TensorList& grads, const TensorList& saved, const 
           }
           const scalar_t d = dh_p[k] + go[k];
           const scalar_t z = g[i], n = g[i + 2 * H];
-          dx[i] = d * (n - hm[k]) * z * (scalar_t(1) - z);
+          dx[i] = d * (n - hp[k]) * z * (scalar_t(1) - z);
           dx[i + 2 * H] = d * z * (scalar_t(1) - n * n);
-          acc_p[k] = d * (scalar_t(1) - z);
+          if (keep_p != nullptr) {
+            keep_p[k] = d * (scalar_t(1) - z);
+            acc_p[k] = scalar_t(0);
+          } else {
+            acc_p[k] = d * (scalar_t(1) - z);
+          }
         }
       });
       at::mm_out(d_rh, d_x[t].narrow(1, 2 * H, H), w_n);
