@@ -3,7 +3,8 @@
 For each case and grid point it reports the median time of a training step (forward +
 backward) and of inference (forward under no_grad) for both layers, their ratio rnnkit / native
 (below 1 means rnnkit is faster), and the peak memory of a training step. The table goes to the
-screen, and `--json PATH` writes one record per case and grid point.
+screen, `--json PATH` writes one record per case and grid point, and `--markdown PATH` the
+BENCHMARKS.md page (the tables, and the grid points that miss the speed targets).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import torch
 
 from rnnkit.bench.cases import CASES
+from rnnkit.bench.report import markdown
 from rnnkit.bench.timing import (inference_step, interleaved_medians, peak_memory_bytes,
                                  training_step)
 
@@ -92,6 +94,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory pass")
     parser.add_argument("--json", metavar="PATH", help="write the records as JSON")
+    parser.add_argument("--markdown", metavar="PATH",
+                        help="write the tables as a Markdown page (as BENCHMARKS.md)")
     return parser
 
 
@@ -110,7 +114,9 @@ def run(args) -> int:
             "command": "rnnkit bench " + " ".join(sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor()}",
             "python": platform.python_version(), "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "repeats": repeats, "warmup": args.warmup}
+            "threads": torch.get_num_threads(), "repeats": repeats, "warmup": args.warmup,
+            # other work on the machine slows both sides unevenly: the reader should see it
+            "load_before": os.getloadavg()[0]}
     print(f"rnnkit bench: torch {meta['torch']}, {meta['threads']} threads, median of "
           f"{repeats} interleaved runs; ratio = rnnkit / native (< 1: rnnkit faster)")
     print(HEADER, flush=True)
@@ -123,8 +129,13 @@ def run(args) -> int:
                                      warmup=args.warmup, memory=not args.no_memory)
                     records.append(record)
                     print(format_row(record), flush=True)
+    meta["load_after"] = os.getloadavg()[0]
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"meta": meta, "records": records}, f, indent=1)
         print(f"wrote {len(records)} records to {args.json}")
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write(markdown(meta, records))
+        print(f"wrote the tables to {args.markdown}")
     return 0

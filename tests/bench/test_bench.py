@@ -6,6 +6,7 @@ import json
 import pytest
 
 from rnnkit.bench import CASES
+from rnnkit.bench.report import markdown, misses
 from rnnkit.cli.main import main
 
 
@@ -40,3 +41,34 @@ def test_bad_case_name_is_a_usage_error(capsys):
     assert exit_info.value.code == 2
     err = " ".join(capsys.readouterr().err.split())  # argparse wraps long lines
     assert "unknown case 'nope'; expected some of: lstm," in err
+
+
+def _record(H, train, inference, memory):
+    return {"case": "gru", "native": "nn.GRU", "T": 50, "B": 16, "H": H,
+            "train": {"rnnkit_ms": train, "native_ms": 1.0, "ratio": train},
+            "inference": {"rnnkit_ms": inference, "native_ms": 1.0, "ratio": inference},
+            "train_peak_memory": {"rnnkit_mb": memory, "native_mb": 1.0, "ratio": memory}}
+
+
+def test_misses_apply_the_training_target_by_hidden_size():
+    assert misses(_record(64, 1.4, 1.0, 1.0)) == []  # 1.5x allowed below H = 256
+    assert misses(_record(256, 1.4, 1.0, 1.0)) == ["train 1.40x > 1.10x"]
+    assert misses(_record(512, 1.0, 1.2, 1.3)) == ["inference 1.20x > 1.10x",
+                                                   "memory 1.30x > 1.25x"]
+
+
+def test_markdown_page_lists_the_misses_and_a_table_per_case(tmp_path):
+    path = tmp_path / "BENCH.md"
+    assert main(["bench", "--cases", "gru,elman", "--T", "3", "--B", "2", "--H", "4",
+                 "--repeats", "1", "--warmup", "0", "--no-memory", "--markdown", str(path)]) == 0
+    page = path.read_text()
+    assert "`rnnkit bench --cases gru,elman" in page or "rnnkit bench" in page
+    assert "## gru (against nn.GRU)" in page and "## elman (against nn.RNN)" in page
+    assert "grid points meet all" in page
+    # a record that misses is listed under the targets with what it misses
+    text = markdown({"command": "c", "date": "d", "machine": "m", "python": "3", "torch": "t",
+                     "threads": 2, "repeats": 1, "warmup": 0, "load_before": 0.0,
+                     "load_after": 0.0},
+                    [_record(256, 1.4, 1.0, 1.0), _record(64, 1.0, 1.0, 1.0)])
+    assert "1 of 2 grid points meet all" in text
+    assert "| gru | 50 | 16 | 256 | train 1.40x > 1.10x |" in text
