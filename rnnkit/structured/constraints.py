@@ -77,6 +77,14 @@ def allowed_transitions(tag_names, scheme: str = "BIO") -> Constraints:
         end=torch.tensor([p in _ENDS[scheme] for p, _ in tags]))
 
 
+def keeps_to(allowed: Constraints, tags: Tensor, mask: Tensor) -> Tensor:
+    """Which paths use only allowed starts, transitions and ends.
+    tags: (T, N) int64; mask: (T, N) bool, left-aligned -> (N,) bool."""
+    last = tags.gather(0, (mask.sum(0) - 1).unsqueeze(0)).squeeze(0)
+    steps = allowed.transitions[tags[:-1], tags[1:]] | ~mask[1:]
+    return allowed.start[tags[0]] & allowed.end[last] & steps.all(0)
+
+
 def as_constraints(value, num_tags: int) -> Constraints:
     """`constraints` as given to a CRF: None (everything allowed), a bool (K, K) transition mask,
     or Constraints / a (transitions, start, end) tuple of bool masks."""

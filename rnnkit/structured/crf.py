@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from rnnkit import _check
 from rnnkit.structured import _inputs
 from rnnkit.structured import chain
-from rnnkit.structured.constraints import FORBIDDEN, as_constraints
+from rnnkit.structured.constraints import FORBIDDEN, Constraints, as_constraints, keeps_to
 from rnnkit.structured.reduction import REDUCTIONS, reduce
 from rnnkit.structured.viterbi import as_lists, viterbi
 
@@ -69,6 +69,10 @@ class CRF(nn.Module):
             transitions=torch.where(self.allowed_transitions, self.transitions, FORBIDDEN),
             end=torch.where(self.allowed_end, self.end_transitions, FORBIDDEN))
 
+    def constraints(self) -> Constraints:
+        """What is allowed, as bool masks (everything when built without constraints)."""
+        return Constraints(self.allowed_transitions, self.allowed_start, self.allowed_end)
+
     def prepare(self, emissions, tags=None, mask=None) -> tuple[Tensor, Tensor | None, Tensor]:
         """Validate the inputs and bring them time-major: emissions (T, B, K), tags (T, B) int64
         (None if not given), mask (T, B) bool. What every entry point (and the losses) use."""
@@ -97,21 +101,27 @@ class CRF(nn.Module):
                      mask: Tensor | None = None) -> list[list[tuple[list[int], float]]]:
         """The n most likely tag sequences of each sequence, best first, as (tags, score) with
         score(x, y) the unnormalised path score (subtract log Z for a log-probability). A
-        sequence with fewer than n paths (K ** length < n) gets all of them. The algorithm is
-        list Viterbi (viterbi.py): the n best partial paths into each tag, batched."""
+        sequence with fewer than n paths (K ** length < n, or fewer allowed by the constraints)
+        gets all of them; if the constraints allow none, the best path alone, as decode. The
+        algorithm is list Viterbi (viterbi.py): the n best partial paths into each tag, batched.
+        """
         _check.positive_int("n", n)
         return [list(zip(paths, scores)) for paths, scores in self._best(emissions, mask, n)]
 
     def _best(self, emissions, mask, n: int) -> list[tuple[list[list[int]], list[float]]]:
-        """Per sequence: its n best paths (cut to its length) and their scores, without the
-        paths that do not exist (score -inf)."""
+        """Per sequence: its n best paths (cut to its length) and their scores. The best is
+        always kept; the others only if they exist (a sequence of length L has K ** L paths,
+        the surplus scores -inf) and keep to the constraints."""
         emissions, _, mask = self.prepare(emissions, mask=mask)
         scores, tags = viterbi(emissions, mask, self.potentials(), n)
-        result = []
-        for paths, row in zip(as_lists(tags, mask), scores.tolist()):
-            kept = [r for r, score in enumerate(row) if score != float("-inf")]
-            result.append(([paths[r] for r in kept], [row[r] for r in kept]))
-        return result
+        T, B = mask.shape
+        exists = scores > float("-inf")                                       # (B, n)
+        legal = keeps_to(self.constraints(), tags.reshape(T, B * n),
+                         mask.repeat_interleave(n, dim=1)).view(B, n)
+        keep = exists & legal
+        keep[:, 0] = True
+        return [([path for path, k in zip(paths, flags) if k], [s for s, k in zip(row, flags) if k])
+                for paths, row, flags in zip(as_lists(tags, mask), scores.tolist(), keep.tolist())]
 
     def marginals(self, emissions: Tensor, mask: Tensor | None = None) -> Tensor:
         """p(y_t = k | x) by forward-backward in log space: (T, B, K) ((B, T, K) with
