@@ -14,6 +14,7 @@ from rnnkit.structured import CRF
 
 DT = torch.float64
 K = 3
+THREE = ["O", "B-X", "I-X"]          # one entity type in BIO: no I-X first, no O -> I-X
 
 
 def path_score(em, path, start, trans, end) -> float:
@@ -30,6 +31,16 @@ def ranked(em, start, trans, end, allowed=lambda path: True, extra=lambda path: 
     scored = [(path_score(em, p, start, trans, end) + extra(p), list(p))
               for p in itertools.product(range(num_tags), repeat=em.shape[0]) if allowed(p)]
     return sorted(scored, key=lambda sp: -sp[0])
+
+
+def allowed_by(constraints):
+    """The predicate: does a path keep to these (transitions, start, end) bool masks?"""
+    trans, start, end = constraints
+
+    def ok(path):
+        return (bool(start[path[0]]) and bool(end[path[-1]])
+                and all(bool(trans[a, b]) for a, b in zip(path, path[1:])))
+    return ok
 
 
 def log_z(scored) -> float:

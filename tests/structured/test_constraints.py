@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from rnnkit.structured import CRF, Constraints, allowed_transitions, perceptron_loss
-from structured_brute import (DT, SHAPE_IDS, SHAPES, brute_marginals, log_z, make_case,
-                              path_score, ranked)
+from structured_brute import (DT, SHAPE_IDS, SHAPES, THREE, allowed_by, brute_marginals, log_z,
+                              make_case, path_score, ranked)
 
 BIO = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
 IOBES = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "S-LOC"]
@@ -44,19 +44,6 @@ def test_iobes_by_hand():
     assert c.end.tolist() == [True, False, False, True, True, True]
 
 
-# Three tags: the BIO constraints of one entity type, forbidding I first and O -> I.
-THREE = ["O", "B-X", "I-X"]
-
-
-def _allowed(constraints):
-    trans, start, end = constraints
-
-    def ok(path):
-        return (bool(start[path[0]]) and bool(end[path[-1]])
-                and all(bool(trans[a, b]) for a, b in zip(path, path[1:])))
-    return ok
-
-
 def _iobes3():
     """Three IOBES tags (O, B-X, E-X): every constraint kind, including the end."""
     return allowed_transitions(["O", "B-X", "E-X"], "IOBES")
@@ -70,7 +57,7 @@ def constraints(request):
 
 @pytest.mark.parametrize("shape", SHAPES, ids=SHAPE_IDS)
 def test_constrained_crf_equals_brute_force_over_allowed_paths(constraints, shape):
-    ok = _allowed(constraints)
+    ok = allowed_by(constraints)
     case = make_case(*shape, seed=7, constraints=constraints)
     nbest = case.crf.decode_nbest(case.emissions, 4, case.mask)
     best = case.crf.decode(case.emissions, case.mask)
@@ -97,7 +84,7 @@ def test_constrained_crf_equals_brute_force_over_allowed_paths(constraints, shap
 
 def test_decoding_never_uses_a_forbidden_transition(constraints):
     """Emissions that strongly prefer forbidden paths, many random batches."""
-    ok = _allowed(constraints)
+    ok = allowed_by(constraints)
     crf = CRF(3, constraints=constraints, dtype=DT)
     gen = torch.Generator().manual_seed(0)
     emissions = torch.randn(6, 64, 3, generator=gen, dtype=DT) * 20
