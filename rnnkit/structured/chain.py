@@ -25,15 +25,19 @@ class Potentials(NamedTuple):
     end: Tensor
 
 
+def last_tags(tags: Tensor, mask: Tensor) -> Tensor:
+    """Each path's tag at its sequence's last step. tags: (T, N), mask: (T, N) -> (N,)."""
+    return tags.gather(0, (mask.sum(0) - 1).unsqueeze(0)).squeeze(0)
+
+
 def path_score(emissions: Tensor, tags: Tensor, mask: Tensor, pot: Potentials) -> Tensor:
     """The score of the given paths. tags: (T, B) int64 (any value in range at padding) -> (B,)."""
     on_path = emissions.gather(2, tags.unsqueeze(2)).squeeze(2)             # (T, B)
     steps = pot.transitions[tags[:-1], tags[1:]]                             # (T-1, B)
-    last = tags.gather(0, (mask.sum(0) - 1).unsqueeze(0)).squeeze(0)         # (B,)
     return (pot.start[tags[0]]
             + torch.where(mask, on_path, 0).sum(0)
             + torch.where(mask[1:], steps, 0).sum(0)
-            + pot.end[last])
+            + pot.end[last_tags(tags, mask)])
 
 
 def forward_scores(emissions: Tensor, mask: Tensor, pot: Potentials) -> Tensor:

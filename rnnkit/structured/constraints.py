@@ -1,8 +1,8 @@
 """Which tag may follow which: the transition, start and end constraints of a tagging scheme.
 
-A CRF given constraints scores every forbidden transition, start or end as FORBIDDEN, so that no
-best path uses one while any allowed path exists, and forbidden paths add nothing measurable to
-the partition function.
+A CRF given constraints scores every forbidden transition, start or end as FORBIDDEN, so that
+(for emissions far smaller than 1e4) no best path uses one while an allowed path exists, and
+forbidden paths add nothing measurable to the partition function.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import torch
 from torch import Tensor
 
 from rnnkit import _check
+from rnnkit.structured.chain import last_tags
 
 # A large negative score rather than -inf: logsumexp over a row that is all -inf gives -inf and
 # then NaN gradients, while exp(-1e4) is exactly 0 in float32 and float64 alike.
@@ -80,9 +81,8 @@ def allowed_transitions(tag_names, scheme: str = "BIO") -> Constraints:
 def keeps_to(allowed: Constraints, tags: Tensor, mask: Tensor) -> Tensor:
     """Which paths use only allowed starts, transitions and ends.
     tags: (T, N) int64; mask: (T, N) bool, left-aligned -> (N,) bool."""
-    last = tags.gather(0, (mask.sum(0) - 1).unsqueeze(0)).squeeze(0)
     steps = allowed.transitions[tags[:-1], tags[1:]] | ~mask[1:]
-    return allowed.start[tags[0]] & allowed.end[last] & steps.all(0)
+    return allowed.start[tags[0]] & allowed.end[last_tags(tags, mask)] & steps.all(0)
 
 
 def as_constraints(value, num_tags: int) -> Constraints:

@@ -120,8 +120,11 @@ class CRF(nn.Module):
                          mask.repeat_interleave(n, dim=1)).view(B, n)
         keep = exists & legal
         keep[:, 0] = True
-        return [([path for path, k in zip(paths, flags) if k], [s for s, k in zip(row, flags) if k])
-                for paths, row, flags in zip(as_lists(tags, mask), scores.tolist(), keep.tolist())]
+        result = []
+        for paths, row, flags in zip(as_lists(tags, mask), scores.tolist(), keep.tolist()):
+            result.append(([path for path, k in zip(paths, flags) if k],
+                           [score for score, k in zip(row, flags) if k]))
+        return result
 
     def marginals(self, emissions: Tensor, mask: Tensor | None = None) -> Tensor:
         """p(y_t = k | x) by forward-backward in log space: (T, B, K) ((B, T, K) with

@@ -17,6 +17,12 @@ from torch import Tensor
 from rnnkit.structured.chain import Potentials
 
 
+def _top(x: Tensor, n: int) -> tuple[Tensor, Tensor]:
+    """x.topk(n, dim=1): values and indices, best first. Through max when n = 1, which is several
+    times faster on CPU."""
+    return x.max(dim=1, keepdim=True) if n == 1 else x.topk(n, dim=1)
+
+
 def viterbi(emissions: Tensor, mask: Tensor, pot: Potentials, n: int = 1) -> tuple[Tensor, Tensor]:
     """The n highest-scoring paths of each sequence, best first.
 
@@ -33,11 +39,11 @@ def viterbi(emissions: Tensor, mask: Tensor, pot: Potentials, n: int = 1) -> tup
     for t in range(1, T):
         # extend every (from tag i, rank r) by every to tag j: (B, K * n, K)
         extended = (score.unsqueeze(3) + pot.transitions[:, None, :]).reshape(B, K * n, K)
-        best, came_from = extended.topk(n, dim=1)                             # (B, n, K)
+        best, came_from = _top(extended, n)                             # (B, n, K)
         step = best.transpose(1, 2) + emissions[t].unsqueeze(2)              # (B, K, n)
         score = torch.where(mask[t, :, None, None], step, score)
         pointers.append(came_from.transpose(1, 2))
-    scores, last = (score + pot.end[:, None]).reshape(B, K * n).topk(n, dim=1)   # (B, n)
+    scores, last = _top((score + pot.end[:, None]).reshape(B, K * n), n)      # (B, n)
 
     # Read the paths back from each sequence's last step. A sequence that ends at step t starts
     # its read-back there; before that (in its padding) what is carried is never used.
@@ -54,6 +60,5 @@ def viterbi(emissions: Tensor, mask: Tensor, pot: Potentials, n: int = 1) -> tup
 
 def as_lists(tags: Tensor, mask: Tensor) -> list[list[list[int]]]:
     """tags (T, B, n) -> per sequence, its n paths as lists cut to the sequence's length."""
-    tags = tags.transpose(0, 1).tolist()                                     # B x T x n
-    return [[[step[r] for step in seq[:length]] for r in range(len(seq[0]))]
-            for seq, length in zip(tags, mask.sum(0).tolist())]
+    paths = tags.permute(1, 2, 0).tolist()                                   # B x n x T
+    return [[path[:length] for path in seq] for seq, length in zip(paths, mask.sum(0).tolist())]
