@@ -39,11 +39,11 @@ def viterbi(emissions: Tensor, mask: Tensor, pot: Potentials, n: int = 1) -> tup
     for t in range(1, T):
         # extend every (from tag i, rank r) by every to tag j: (B, K * n, K)
         extended = (score.unsqueeze(3) + pot.transitions[:, None, :]).reshape(B, K * n, K)
-        best, came_from = _top(extended, n)                             # (B, n, K)
+        best, came_from = _top(extended, n)                                   # (B, n, K)
         step = best.transpose(1, 2) + emissions[t].unsqueeze(2)              # (B, K, n)
         score = torch.where(mask[t, :, None, None], step, score)
         pointers.append(came_from.transpose(1, 2))
-    scores, last = _top((score + pot.end[:, None]).reshape(B, K * n), n)      # (B, n)
+    scores, last = _top((score + pot.end[:, None]).reshape(B, K * n), n)     # (B, n)
 
     # Read the paths back from each sequence's last step. A sequence that ends at step t starts
     # its read-back there; before that (in its padding) what is carried is never used.

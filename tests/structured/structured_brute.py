@@ -18,18 +18,20 @@ THREE = ["O", "B-X", "I-X"]          # one entity type in BIO: no I-X first, no 
 
 
 def path_score(em, path, start, trans, end) -> float:
-    """The definition: em (L, K) for one sequence; start, trans [from, to], end; or end None."""
-    s = float(start[path[0]] + em[0, path[0]])
+    """The definition: em (L, K) for one sequence; start, trans [from, to], end (or None).
+    Tensors or nested lists."""
+    s = start[path[0]] + em[0][path[0]]
     for t in range(1, len(path)):
-        s += float(trans[path[t - 1], path[t]] + em[t, path[t]])
-    return s + (float(end[path[-1]]) if end is not None else 0.0)
+        s += trans[path[t - 1]][path[t]] + em[t][path[t]]
+    return float(s + (end[path[-1]] if end is not None else 0.0))
 
 
 def ranked(em, start, trans, end, allowed=lambda path: True, extra=lambda path: 0.0):
     """Every path of len(em) tags (those `allowed`), as (score + extra(path), path), best first."""
-    num_tags = em.shape[1]
+    em, start, trans = em.tolist(), start.tolist(), trans.tolist()   # plain floats: fast
+    end = end.tolist() if end is not None else None
     scored = [(path_score(em, p, start, trans, end) + extra(p), list(p))
-              for p in itertools.product(range(num_tags), repeat=em.shape[0]) if allowed(p)]
+              for p in itertools.product(range(len(em[0])), repeat=len(em)) if allowed(p)]
     return sorted(scored, key=lambda sp: -sp[0])
 
 

@@ -10,7 +10,7 @@ from structured_brute import (DT, SHAPE_IDS, SHAPES, THREE, allowed_by, brute_ma
                               make_case, path_score, ranked)
 
 BIO = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC"]
-IOBES = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "S-LOC"]
+IOBES = ["O", "B-PER", "I-PER", "E-PER", "S-PER", "B-LOC", "E-LOC", "S-LOC"]
 
 
 def _matrix(names, allowed_pairs):
@@ -36,12 +36,12 @@ def test_bio_by_hand():
 
 def test_iobes_by_hand():
     c = allowed_transitions(IOBES, "IOBES")
-    closed = "O B-PER S-PER S-LOC"             # after O, E or S: no I or E
+    closed = "O B-PER S-PER B-LOC S-LOC"       # after O, E or S: no I or E
     assert torch.equal(c.transitions, _matrix(IOBES, {
-        "O": closed, "E-PER": closed, "S-PER": closed, "S-LOC": closed,
-        "B-PER": "I-PER E-PER", "I-PER": "I-PER E-PER"}))
-    assert c.start.tolist() == [True, True, False, False, True, True]
-    assert c.end.tolist() == [True, False, False, True, True, True]
+        "O": closed, "E-PER": closed, "S-PER": closed, "E-LOC": closed, "S-LOC": closed,
+        "B-PER": "I-PER E-PER", "I-PER": "I-PER E-PER", "B-LOC": "E-LOC"}))
+    assert c.start.tolist() == [True, True, False, False, True, True, False, True]
+    assert c.end.tolist() == [True, False, False, True, True, False, True, True]
 
 
 def _iobes3():

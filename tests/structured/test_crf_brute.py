@@ -7,6 +7,7 @@ import math
 import pytest
 import torch
 
+from rnnkit.structured import CRF
 from structured_brute import (DT, K, SHAPE_IDS, SHAPES, brute_marginals, log_z, make_case,
                               path_score, ranked)
 
@@ -109,7 +110,6 @@ def test_padding_content_is_ignored():
 
 def test_one_path_has_probability_one():
     """K=1: a single path, so log p = 0 and its marginals are 1."""
-    from rnnkit.structured import CRF
     crf = CRF(1, dtype=DT)
     emissions = torch.randn(3, 2, 1, dtype=DT)
     mask = torch.tensor([[1, 1], [1, 0], [0, 0]], dtype=torch.bool)
