@@ -1,5 +1,6 @@
 """Shared cases for the reference tests (a distinct module name: tests/ folders have no
-__init__): every cell x option as a factory of float64 torch cells, and random data."""
+__init__): every cell x option as a factory of float64 torch cells (of input size I unless told
+otherwise), and random data."""
 
 from __future__ import annotations
 
@@ -16,26 +17,27 @@ DT = torch.float64
 
 
 def _elman(nonlinearity, bias=True):
-    return lambda: rnnkit.ElmanCell(I, H, bias, nonlinearity=nonlinearity, dtype=DT)
+    return lambda size=I: rnnkit.ElmanCell(size, H, bias, nonlinearity=nonlinearity, dtype=DT)
 
 
 def _jordan(nonlinearity, output_activation, bias=True):
-    return lambda: rnnkit.JordanCell(I, H, JORDAN_OUT, bias, nonlinearity=nonlinearity,
+    return lambda size=I: rnnkit.JordanCell(size, H, JORDAN_OUT, bias, nonlinearity=nonlinearity,
                                      output_activation=output_activation, dtype=DT)
 
 
 def _lstm(spec, proj_size=0, bias=True):
-    return lambda: rnnkit.LSTMCell(I, H, bias, spec=spec, proj_size=proj_size, dtype=DT)
+    return lambda size=I: rnnkit.LSTMCell(size, H, bias, spec=spec, proj_size=proj_size, dtype=DT)
 
 
 def _gru(reset_after, bias=True):
-    return lambda: rnnkit.GRUCell(I, H, bias, spec=rnnkit.GRUSpec(reset_after), dtype=DT)
+    return lambda size=I: rnnkit.GRUCell(size, H, bias, spec=rnnkit.GRUSpec(reset_after), dtype=DT)
 
 
 def _mut(kind, input_proj, bias=True):
     # without input_proj, MUT1 and MUT2 add the raw input to H-vectors: they need I == H
-    size = I if input_proj or kind == "MUT3" else H
-    return lambda: rnnkit.MUTCell(size, H, bias, kind=kind, input_proj=input_proj, dtype=DT)
+    fixed = not input_proj and kind != "MUT3"
+    return lambda size=I: rnnkit.MUTCell(H if fixed else size, H, bias, kind=kind,
+                                         input_proj=input_proj, dtype=DT)
 
 
 CELLS = {
@@ -71,11 +73,12 @@ CELLS = {
 }
 
 
-def make_cell(name: str, seed: int = 0) -> torch.nn.Module:
+def make_cell(name: str, seed: int = 0, input_size: int = I) -> torch.nn.Module:
     """The float64 torch cell of case `name`, every parameter redrawn N(0, 0.5^2): generic
-    values, no init structure (forget bias, zero blocks) that could hide a wrong equation."""
+    values, no init structure (forget bias, zero blocks) that could hide a wrong equation.
+    (MUT1 and MUT2 without input_proj take input size H whatever is asked.)"""
     torch.manual_seed(seed)
-    cell = CELLS[name]()
+    cell = CELLS[name](input_size)
     randomize(cell, seed)
     return cell
 

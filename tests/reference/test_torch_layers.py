@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from ref_cases import DT, LENGTHS, make_cell, random_sequence, random_state_tree, randomize
+from ref_cases import CELLS, DT, LENGTHS, make_cell, random_sequence, random_state_tree, randomize
 from torch_bridge import assert_close, tensor_leaves, to_torch, torch_gradients, upstream
 
 import rnnkit
@@ -114,3 +114,17 @@ def test_stacked_bidirectional_on_each_engine(engine):
     with engines.use(engine):
         compare(layer)
         compare(layer, lengths=np.array([2, 3]), with_state=False)
+
+
+@pytest.mark.parametrize("name", CELLS)
+def test_every_cell_in_two_bidirectional_layers_on_the_fast_path(name):
+    """The default engine choice (PyTorch's kernels or the fused C++ loop) equals the reference
+    for every cell and option, with lengths, both directions and 2 layers."""
+    first = make_cell(name)
+    size = first.output_size  # "sum" merges: the second layer reads one direction's width
+
+    def bidirectional(input_size):
+        return Bidirectional(Recurrent(make_cell(name, 1, input_size)),
+                             Recurrent(make_cell(name, 2, input_size)), "sum")
+    with engines.use("auto"):
+        compare(Stacked([bidirectional(first.input_size), bidirectional(size)]))
