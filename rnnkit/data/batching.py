@@ -18,7 +18,7 @@ from rnnkit import _check
 class PaddedBatch(NamedTuple):
     data: Tensor     # (T, B, *) or, batch_first, (B, T, *); padding_value after each end
     lengths: Tensor  # (B,) int64: each sequence's true length, what the layers take
-    mask: Tensor     # (T, B) or (B, T) bool: True at real steps, False at padding
+    mask: Tensor     # (T, B) or (B, T) bool, on data's device: True at real steps
 
 
 def pad_sequences(sequences: Sequence, *, batch_first: bool = False,
@@ -43,7 +43,8 @@ def pad_sequences(sequences: Sequence, *, batch_first: bool = False,
     data = first.new_full((steps, len(tensors), *first.shape[1:]), padding_value)
     for b, tensor in enumerate(tensors):
         data[:len(tensor), b] = tensor
-    mask = torch.arange(steps)[:, None] < lengths[None, :]
+    # lengths stay on the CPU, where packing wants them; the mask goes where the loss is computed
+    mask = torch.arange(steps, device=data.device)[:, None] < lengths.to(data.device)[None, :]
     if batch_first:
         return PaddedBatch(data.transpose(0, 1).contiguous(), lengths, mask.t().contiguous())
     return PaddedBatch(data, lengths, mask)
@@ -117,8 +118,13 @@ def bptt_chunks(streams: Tensor, steps: int) -> Iterator[tuple[Tensor, Tensor]]:
     if not isinstance(streams, Tensor) or streams.dim() != 2:
         raise ValueError(f"streams: expected a (B, N) tensor (see parallel_streams), "
                          f"got {_check.describe(streams)}")
+    return _chunks(streams, steps)
+
+
+def _chunks(streams: Tensor, steps: int) -> Iterator[tuple[Tensor, Tensor]]:
     # The last token has no target, so inputs run up to N - 1.
-    for start in range(0, streams.shape[1] - 1, steps):
-        end = min(start + steps, streams.shape[1] - 1)
+    last = streams.shape[1] - 1
+    for start in range(0, last, steps):
+        end = min(start + steps, last)
         yield (streams[:, start:end].t().contiguous(),
                streams[:, start + 1:end + 1].t().contiguous())

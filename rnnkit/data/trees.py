@@ -46,7 +46,7 @@ class Tree:
     def postorder(self) -> list[Tree]:
         """Every node, children before their parent and left before right: the order in which a
         tree-structured network can compute them."""
-        # Right-first preorder, reversed, is left-first postorder; no recursion, any depth.
+        # A preorder that visits the right child first, reversed, is the left-first postorder.
         reversed_order, stack = [], [self]
         while stack:
             node = stack.pop()
@@ -106,6 +106,7 @@ def parse_tree(text: str, *, num_labels: int = SST_LABELS, source="<string>",
                line: int = 1) -> Tree:
     """The tree written in `text` (one tree, nothing after it). `source` and `line` only say
     where `text` came from, for error messages."""
+    _check.positive_int("num_labels", num_labels)
     tokens = _Tokens(text, source, line)
     open_nodes = []  # (label, children so far, index of its "(") for each node not yet closed
     while True:
@@ -124,7 +125,7 @@ def parse_tree(text: str, *, num_labels: int = SST_LABELS, source="<string>",
             tokens.take()
             label, children, _ = open_nodes.pop()
             node = Tree(label, tuple(children))
-        else:
+        else:  # no open node is left: `node` is the root
             tokens.expect_end()
             return node
         if tokens.peek() != "(":
