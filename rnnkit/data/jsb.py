@@ -10,6 +10,7 @@ sounding then (possibly none). A piano roll has one column per piano key, MIDI 2
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Sequence
 
 import torch
@@ -52,14 +53,14 @@ def _checked_pieces(pieces, path, split: str) -> list[Piece]:
                 raise error(f", piece {p}, step {t}", "a list of MIDI note numbers", step)
             for n, note in enumerate(step):
                 if not _is_piano_key(note):
-                    raise error(f", piece {p}, step {t}, note {n}",
-                         f"a MIDI note number in {LOWEST_NOTE}..{HIGHEST_NOTE} (a piano key)", note)
+                    raise error(f", piece {p}, step {t}, note {n}", f"a MIDI note number in "
+                                f"{LOWEST_NOTE}..{HIGHEST_NOTE} (a piano key)", note)
     return pieces
 
 
 def _is_piano_key(note) -> bool:
-    # bool is an int in Python, and true would pass for note 1
-    return type(note) is int and LOWEST_NOTE <= note <= HIGHEST_NOTE
+    # Integral: JSON's 60.0 is a float and no note; NumPy's integers are notes
+    return isinstance(note, numbers.Integral) and LOWEST_NOTE <= note <= HIGHEST_NOTE
 
 
 def piano_roll(piece: Sequence[Sequence[int]]) -> Tensor:
