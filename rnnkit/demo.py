@@ -18,18 +18,8 @@ import torch
 from torch import nn
 
 import rnnkit
+from rnnkit.data.synthetic import adding_problem
 from rnnkit.layers import Recurrent
-
-
-def adding_problem(batch: int, length: int, generator: torch.Generator):
-    """-> x: (T, B, 2) (value, marker), y: (B,) the sum of the two marked values."""
-    values = torch.rand(length, batch, generator=generator)
-    first = torch.randint(0, length // 2, (batch,), generator=generator)
-    second = torch.randint(length // 2, length, (batch,), generator=generator)
-    markers = torch.zeros(length, batch)
-    markers[first, torch.arange(batch)] = 1.0
-    markers[second, torch.arange(batch)] = 1.0
-    return torch.stack([values, markers], dim=-1), (values * markers).sum(0)
 
 
 class Regressor(nn.Module):
