@@ -29,7 +29,7 @@ class StackCell(RecurrentCell):
         h_t   = sigmoid(U x_t + b + R h_{t-1} + P [s^1_{t-1}[0:k]; ...; s^S_{t-1}[0:k]])
         a^j_t = softmax(A_j h_t + b_A,j)         over (PUSH, POP) or (PUSH, POP, NO-OP)
         v^j_t = sigmoid(D_j h_t + b_D,j)         the value PUSH puts on top
-    and for every stack j (dropping j), with s_{t-1}[depth] = EMPTY:
+    and for every stack (its superscript j dropped), with s_{t-1}[depth] = EMPTY:
         s_t[0] = a_t[PUSH] v_t          + a_t[POP] s_{t-1}[1]   + a_t[NO-OP] s_{t-1}[0]
         s_t[i] = a_t[PUSH] s_{t-1}[i-1] + a_t[POP] s_{t-1}[i+1] + a_t[NO-OP] s_{t-1}[i]
     (PUSH lets the bottom entry fall off a full stack.) The output is h_t.

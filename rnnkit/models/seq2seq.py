@@ -29,8 +29,8 @@ from rnnkit.models.attention import AdditiveAttention
 class Memory:
     """The encoded source that every decoder step attends to. values: (S', B, C), the encoder's
     outputs; keys: (S', B, A), their attention projection; mask: (S', B) bool, True at valid
-    steps, or None when all are valid. S' is the encoder's output length (S / 8 under a
-    three-layer pyramidal encoder)."""
+    steps, or None when all are valid. S' is the encoder's output length (about S / 4 under a
+    three-layer pyramidal encoder of reduction 2)."""
 
     values: Tensor
     keys: Tensor
