@@ -1,13 +1,13 @@
 """rnnkit: recurrent neural networks from the math to trained models."""
 
 from rnnkit.cells import (ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, LSTMSpec, MUTCell,
-                          RecurrentCell)
-from rnnkit.layers import (GRU, LSTM, RNN, Bidirectional, Recurrent, SequenceLayer, Stacked,
-                           TorchStyleRNN)
+                          RecurrentCell, StackCell)
+from rnnkit.layers import (GRU, LSTM, RNN, Bidirectional, Pyramidal, Recurrent, SequenceLayer,
+                           Stacked, StackRNN, TorchStyleRNN)
 from rnnkit.structured import CRF
 
 __version__ = "0.1.0"
 
 __all__ = ["RecurrentCell", "ElmanCell", "JordanCell", "LSTMCell", "LSTMSpec", "GRUCell",
-           "GRUSpec", "MUTCell", "SequenceLayer", "Recurrent", "Bidirectional", "Stacked",
-           "TorchStyleRNN", "RNN", "LSTM", "GRU", "CRF"]
+           "GRUSpec", "MUTCell", "StackCell", "SequenceLayer", "Recurrent", "Bidirectional",
+           "Stacked", "Pyramidal", "StackRNN", "TorchStyleRNN", "RNN", "LSTM", "GRU", "CRF"]

@@ -89,3 +89,17 @@ def lengths(value, batch_size: int, max_len: int) -> Tensor:
         raise ValueError(f"lengths: expected values in [1, {max_len}] (the time dimension), "
                          f"got min {int(value.min())} and max {int(value.max())}")
     return value
+
+
+def token_ids(name: str, value, vocab_size: int, *, ndim: int) -> Tensor:
+    """An integer tensor of `ndim` dimensions, every entry a token id in [0, vocab_size)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}: expected an integer tensor of token ids, got {describe(value)}")
+    if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
+        raise TypeError(f"{name}: expected an integer tensor of token ids, got dtype {value.dtype}")
+    if value.dim() != ndim:
+        raise ValueError(f"{name}: expected {ndim} dimensions, got shape {tuple(value.shape)}")
+    if value.numel() and (value.min() < 0 or value.max() >= vocab_size):
+        raise ValueError(f"{name}: expected token ids in [0, {vocab_size}) (the vocabulary), "
+                         f"got min {int(value.min())} and max {int(value.max())}")
+    return value

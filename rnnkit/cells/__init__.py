@@ -7,6 +7,7 @@ from rnnkit.cells.jordan import JordanCell
 from rnnkit.cells.lstm import VARIANTS as LSTM_VARIANTS
 from rnnkit.cells.lstm import LSTMCell, LSTMSpec
 from rnnkit.cells.mut import MUTCell
+from rnnkit.cells.stack import StackCell
 
 __all__ = ["RecurrentCell", "ElmanCell", "JordanCell", "LSTMCell", "LSTMSpec", "LSTM_VARIANTS",
-           "GRUCell", "GRUSpec", "MUTCell"]
+           "GRUCell", "GRUSpec", "MUTCell", "StackCell"]

@@ -2,11 +2,13 @@
 
 from rnnkit.layers.bidirectional import MERGE_MODES, Bidirectional
 from rnnkit.layers.dropout import SequenceDropout, drop_connect
+from rnnkit.layers.pyramidal import Pyramidal
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.layers.sequence import SequenceLayer, reverse_within_lengths
+from rnnkit.layers.stack_augmented import StackRNN
 from rnnkit.layers.stacked import Stacked
 from rnnkit.layers.torch_style import GRU, LSTM, RNN, TorchStyleRNN
 
-__all__ = ["SequenceLayer", "Recurrent", "Bidirectional", "Stacked", "SequenceDropout",
-           "drop_connect", "reverse_within_lengths", "MERGE_MODES", "TorchStyleRNN", "RNN",
-           "LSTM", "GRU"]
+__all__ = ["SequenceLayer", "Recurrent", "Bidirectional", "Stacked", "Pyramidal", "StackRNN",
+           "SequenceDropout", "drop_connect", "reverse_within_lengths", "MERGE_MODES",
+           "TorchStyleRNN", "RNN", "LSTM", "GRU"]

@@ -36,6 +36,11 @@ class SequenceLayer(nn.Module):
         """Validate a user-given state for a batch of `batch_size` (None stays None)."""
         raise NotImplementedError
 
+    def output_lengths(self, lengths: Tensor | None) -> Tensor | None:
+        """The lengths (B,) of the output sequences for input lengths (B,) (None stays None): the
+        same, except in layers that change the time resolution (`Pyramidal`)."""
+        return lengths
+
     def reference_parameter(self) -> Tensor:
         """A parameter whose dtype and device inputs must match."""
         return next(self.parameters())
@@ -46,7 +51,7 @@ class SequenceLayer(nn.Module):
         x, lengths, packed = self.prepare_input(input, lengths)
         state = self.check_state(state, x.shape[1])
         output, final = self.run(x, state, lengths)
-        return self.restore_output(output, lengths, packed), final
+        return self.restore_output(output, self.output_lengths(lengths), packed), final
 
     # --- input conversion, shared with the torch-style drop-ins ----------------------------------
     def prepare_input(self, input, lengths):

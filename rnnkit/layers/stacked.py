@@ -63,8 +63,14 @@ class Stacked(SequenceLayer):
             if k:
                 x = self.dropout(x)
             x, final = layer.run(x, layer_state, lengths)
+            lengths = layer.output_lengths(lengths)
             finals.append(final)
         return self.output_dropout(x), finals
+
+    def output_lengths(self, lengths: Tensor | None) -> Tensor | None:
+        for layer in self.layers:
+            lengths = layer.output_lengths(lengths)
+        return lengths
 
     def step(self, x_t: Tensor, state=None):
         """Streaming through every layer, as `forward` in eval mode (no dropout).
