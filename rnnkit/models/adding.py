@@ -34,6 +34,7 @@ class AddingTask(Task):
     name = "adding"
     Data = AddingData
     monitor = "mse"
+    metric_names = ("loss", "mse", "accuracy")
 
     def __init__(self, data: AddingData, model, state=None):
         super().__init__(data, model, state)
@@ -42,7 +43,7 @@ class AddingTask(Task):
     def split(self, name: str) -> tuple[Tensor, Tensor]:
         """-> x (T, N, 2), y (N,), generated on first use."""
         if name not in self._splits:
-            size = getattr(self.data, f"{name}_size")
+            size = self.size(name)
             seed = self.data.seed * len(SPLITS) + SPLITS.index(name)
             self._splits[name] = adding_problem(size, self.data.length,
                                                 torch.Generator().manual_seed(seed))
@@ -50,6 +51,9 @@ class AddingTask(Task):
 
     def build_model(self) -> nn.Module:
         return SequenceRegressor(self.model_config, input_size=2)
+
+    def size(self, split):
+        return getattr(self.data, f"{split}_size")
 
     def batches(self, split, batch_size, epoch, seed) -> Iterator[Batch]:
         x, y = self.split(split)
@@ -61,9 +65,9 @@ class AddingTask(Task):
             yield Batch(x[:, index], y[index], len(index))
 
     def loss(self, outputs, targets):
-        error = outputs - targets
-        sums = {"squared_error": float((error ** 2).sum()),
-                "within": float((error.abs() < TOLERANCE).sum()), "n": len(targets)}
+        error = (outputs - targets).detach()
+        sums = {"squared_error": (error ** 2).sum().item(),
+                "within": (error.abs() < TOLERANCE).sum().item(), "n": len(targets)}
         return nn.functional.mse_loss(outputs, targets), sums
 
     def metrics(self, sums):

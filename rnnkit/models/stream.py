@@ -72,19 +72,23 @@ class StreamTask(Task):
     unit = "tokens"
     stream = True
     monitor = "perplexity"
+    output_batch_dim = 1
+    metric_names = ("loss", "perplexity", "accuracy")
 
     def __init__(self, data: StreamData, model, state=None):
         super().__init__(data, model, state)
         self._splits: dict[str, Tensor] | None = None
-        if state is not None:
-            self.symbols = list(state["symbols"])
-        elif data.path:
-            self._splits = self._read(Path(data.path))
-        else:
+        self.symbols: list[str] | None = None if state is None else list(state["symbols"])
+        if data.path and state is None:
+            self._splits = self._read()  # now: a missing file is an error before training
+        elif not data.path:
             self.symbols = [str(s) for s in range(data.vocab_size)]
         self.index = {s: i for i, s in enumerate(self.symbols)}
 
-    def _read(self, path: Path) -> dict[str, Tensor]:
+    def _read(self) -> dict[str, Tensor]:
+        """The text file's characters split 90/5/5; the vocabulary is its characters unless
+        the task was restored with one."""
+        path = Path(self.data.path)
         try:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -93,17 +97,25 @@ class StreamTask(Task):
         if len(text) < 100:
             raise DataError(f"data.path: {str(path)!r} holds {len(text)} characters; expected "
                             f"at least 100 to split into train/valid/test")
-        self.symbols = sorted(set(text))
+        if self.symbols is None:
+            self.symbols = sorted(set(text))
         index = {s: i for i, s in enumerate(self.symbols)}
+        unknown = sorted(set(text) - set(index))
+        if unknown:
+            raise DataError(f"data.path: {str(path)!r} has characters {unknown[:10]} outside "
+                            f"the vocabulary the model was trained with")
         ids = torch.tensor([index[c] for c in text])
         a, b = int(len(ids) * 0.9), int(len(ids) * 0.95)
         return {"train": ids[:a], "valid": ids[a:b], "test": ids[b:]}
 
     def splits(self) -> dict[str, Tensor]:
         if self._splits is None:
-            ids = torch.from_numpy(markov_stream(self.data))
-            sizes = [self.data.train_tokens, self.data.valid_tokens, self.data.test_tokens]
-            self._splits = dict(zip(SPLITS, ids.split(sizes)))
+            if self.data.path:
+                self._splits = self._read()
+            else:
+                ids = torch.from_numpy(markov_stream(self.data))
+                sizes = [self.data.train_tokens, self.data.valid_tokens, self.data.test_tokens]
+                self._splits = dict(zip(SPLITS, ids.split(sizes)))
         return self._splits
 
     def state_dict(self):
@@ -127,8 +139,8 @@ class StreamTask(Task):
     def loss(self, outputs, targets):
         flat, target = outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1)
         loss = nn.functional.cross_entropy(flat, target)
-        sums = {"nll": float(loss) * len(target),
-                "correct": float((flat.argmax(-1) == target).sum()), "n": len(target)}
+        sums = {"nll": loss.item() * len(target),
+                "correct": (flat.argmax(-1) == target).sum().item(), "n": len(target)}
         return loss, sums
 
     def metrics(self, sums):

@@ -46,10 +46,9 @@ class Batch:
                      self.targets.narrow(self.target_dim, rank * n, n),
                      self.count // world, self.target_dim)
 
-    def steps(self, start: int, end: int) -> Batch:
-        """Time steps [start, end) of a stream batch (targets time-major too)."""
-        inputs, targets = self.inputs[start:end], self.targets[start:end]
-        return Batch(inputs, targets, targets.numel(), self.target_dim)
+    def to(self, device) -> Batch:
+        return Batch(self.inputs.to(device), self.targets.to(device), self.count,
+                     self.target_dim)
 
 
 class Task(abc.ABC):
@@ -60,13 +59,16 @@ class Task(abc.ABC):
     whole sequences; True when it is one long stream per batch column, which the trainer cuts
     into truncated-BPTT windows and carries the state across. monitor: the validation metric
     for early stopping and best keeping (metrics named "*accuracy" are maximised, others
-    minimised)."""
+    minimised); metric_names: what `metrics` returns. output_batch_dim: where the batch is in
+    the model's outputs (for export)."""
 
     name: ClassVar[str]
     Data: ClassVar[type]
     unit: ClassVar[str] = "sequences"
     stream: ClassVar[bool] = False
     monitor: ClassVar[str] = "loss"
+    metric_names: ClassVar[tuple[str, ...]] = ("loss",)
+    output_batch_dim: ClassVar[int] = 0
 
     def __init__(self, data, model: ModelConfig, state: dict | None = None):
         """state: what `state_dict()` returned when the model was trained (a vocabulary); with
@@ -80,6 +82,10 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def build_model(self) -> nn.Module:
         """A fresh model (the contract in the module docstring)."""
+
+    def size(self, split: str) -> int:
+        """Non-stream tasks: the number of sequences in a split."""
+        raise NotImplementedError
 
     def batches(self, split: str, batch_size: int, epoch: int, seed: int) -> Iterator[Batch]:
         """Non-stream tasks: the batches of a split; the training split shuffled by (seed,

@@ -31,6 +31,7 @@ from rnnkit.models.registry import TASKS, task_class
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "plateau")
 ON_NAN = ("stop", "rollback")
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,10 @@ class TrainConfig:
     steps that backpropagates k2 steps (0: k2 = k1). patience: early stopping after that many
     evaluations without improvement of `monitor` (0: off; "" monitors the task's metric).
     eval_every: evaluate every so many steps (0: at each epoch's end). on_nan: "stop", or
-    "rollback" to the last checkpoint with the learning rate times `nan_lr_factor`."""
+    "rollback" to the last checkpoint with the learning rate times `nan_lr_factor`.
+    log_every: steps between train records in the metrics log. device: "auto" (a GPU when
+    there is one), "cpu" or "cuda"; the same config gives the same numbers on the CPU.
+    threads: PyTorch's CPU threads in this process (0: its default, one per core)."""
 
     epochs: int = field(default=3, metadata={"min": 1})
     max_steps: int = field(default=0, metadata={"min": 0})
@@ -86,6 +90,8 @@ class TrainConfig:
     on_nan: str = field(default="stop", metadata={"choices": ON_NAN})
     nan_lr_factor: float = field(default=0.5, metadata={"above": 0.0})
     log_every: int = field(default=1, metadata={"min": 1})
+    device: str = field(default="auto", metadata={"choices": DEVICES})
+    threads: int = field(default=0, metadata={"min": 0})
 
 
 @dataclass(frozen=True)
@@ -120,7 +126,10 @@ DEMO = {"task": "adding",
         "model": {"cell": "lstm", "hidden_size": 32},
         "data": {"length": 30, "train_size": 4096},
         "optim": {"name": "adam", "lr": 0.01},
-        "train": {"epochs": 4, "batch_size": 64, "clip_norm": 1.0}}
+        "schedule": {"kind": "step", "start_epoch": 8, "factor": 0.5},
+        # One thread: for a model this small, more threads cost more in synchronisation than
+        # they gain, and slow down many times over when other processes share the cores.
+        "train": {"epochs": 10, "batch_size": 64, "clip_norm": 1.0, "threads": 1}}
 
 
 # --- reading -----------------------------------------------------------------------------------
