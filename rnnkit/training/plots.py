@@ -5,13 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed, and no GUI toolkit imported
-import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
-
-from rnnkit.training.checkpoint import atomic_write  # noqa: E402
-from rnnkit.training.metrics import FILE, read  # noqa: E402
+from rnnkit.training.checkpoint import atomic_write
+from rnnkit.training.metrics import FILE, read
 
 PLOTS = ("loss.png", "metrics.png", "grad_norm.png")
 
@@ -19,6 +14,11 @@ PLOTS = ("loss.png", "metrics.png", "grad_norm.png")
 def plot_run(folder: str | Path, clip_norm: float = 0.0) -> list[Path]:
     """Write the plots of the run in `folder`, with the clipping threshold if there is one;
     returns their paths."""
+    # Imported here: pyplot takes a second to import, which only runs that plot should pay.
+    import matplotlib
+    matplotlib.use("Agg")  # files only: no display needed, no GUI toolkit imported
+    import matplotlib.pyplot as plt
+
     folder = Path(folder)
     records = read(folder / FILE)
     train = [r for r in records if r["split"] == "train"]
