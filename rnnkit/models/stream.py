@@ -154,8 +154,8 @@ class StreamTask(Task):
         pieces = list(text) if self.data.path else text.split()
         unknown = [p for p in pieces if p not in self.index]
         if unknown or not pieces:
-            raise DataError(f"input line {number}: expected symbols of the vocabulary "
-                            f"({' '.join(self.symbols[:20])}{' ...' if len(self.symbols) > 20 else ''}), "
+            shown = " ".join(self.symbols[:20]) + (" ..." if len(self.symbols) > 20 else "")
+            raise DataError(f"input line {number}: expected symbols of the vocabulary ({shown}), "
                             f"got {text!r}" + (f" with unknown {unknown[:5]}" if unknown else ""))
         return torch.tensor([self.index[p] for p in pieces])
 

@@ -92,7 +92,8 @@ def test_malformed_set_is_an_error(item):
 
 
 def test_set_into_a_value_is_an_error():
-    assert error_of({"task": "adding"}, ["task.x=1"]) == "--set task.x: task is a value, not a section"
+    message = error_of({"task": "adding"}, ["task.x=1"])
+    assert message == "--set task.x: task is a value, not a section"
 
 
 def test_set_of_an_unknown_key_is_named():
