@@ -99,7 +99,7 @@ class Trainer:
         if self.monitor not in task.metric_names:
             raise ConfigError(f"train.monitor: expected one of {', '.join(task.metric_names)} "
                               f"(the {task.name} task's metrics), got {self.monitor!r}")
-        self.batches_per_epoch = self._count_batches()
+        self.batches_per_epoch = self._plan_epochs()
 
         seed_everything(train.seed)
         self.model = task.build_model().to(ctx.device)
@@ -120,7 +120,9 @@ class Trainer:
         self.stop = StopRequest()
 
     # --- setting up -------------------------------------------------------------------------------
-    def _count_batches(self) -> int:
+    def _plan_epochs(self) -> int:
+        """The number of steps per epoch; for a stream task also its training stream and
+        TBPTT windows (`self.train_stream`, `self.windows`), the same every epoch."""
         B = self.config.train.batch_size
         if self.task.stream:
             self.train_stream = self.task.stream_batch("train", B)
@@ -229,6 +231,8 @@ class Trainer:
 
     def _run(self, stop_at: int | None) -> str:
         train, ctx = self.config.train, self.context
+        if train.max_steps and self.step >= train.max_steps:  # resumed at the limit
+            return "max steps"
         while self.epoch < train.epochs:
             for batch, last_of_epoch in self._epoch_batches():
                 epoch_number = self.epoch + 1
