@@ -116,3 +116,10 @@ def test_the_command_runs_as_a_module_and_errors_have_no_traceback(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert done.stderr == f"rnnkit: error: config: no such file: '{tmp_path / 'no.yaml'}'\n"
+
+
+def test_the_progress_bar_shows_loss_metric_lr_and_throughput(tmp_path, capsys):
+    assert main(["train", str(write_config(tmp_path)), "--set", "quiet=false"]) == 0
+    err = capsys.readouterr().err
+    assert all(field in err for field in ("step/s", "loss=", "mse=", "lr=", "seq/s="))
+    assert "step 8 (epoch 2): valid loss " in err
