@@ -108,6 +108,9 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class Config:
+    """A whole run's config. Build it with `load` or `from_dict`, which fill `data` with the
+    task's own Data dataclass."""
+
     task: str
     model: ModelConfig = ModelConfig()
     data: typing.Any = None  # the task's Data dataclass, filled in by `from_dict`
