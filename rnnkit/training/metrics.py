@@ -15,10 +15,17 @@ FILE = "metrics.jsonl"
 
 
 def read(path: str | Path) -> list[dict]:
+    """The records; a last line cut short by a crash while it was written is dropped."""
     path = Path(path)
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines[:-1]]
+    try:
+        records += [json.loads(line) for line in lines[-1:]]
+    except json.JSONDecodeError:
+        pass
+    return records
 
 
 class MetricsLog:

@@ -42,8 +42,8 @@ def test_resume_reaches_the_numbers_of_an_uninterrupted_run(tmp_path, task, stop
 def test_records_logged_after_the_last_checkpoint_are_replaced_on_resume(tmp_path):
     folder = tmp_path / "run"
     Trainer(tiny(folder, run={"checkpoint_every": 3})).fit(stop_at=3)
-    with (folder / "metrics.jsonl").open("a") as file:  # as if the run died later
-        file.write('{"split": "train", "step": 4, "loss": 1.0}\n')
+    with (folder / "metrics.jsonl").open("a") as file:  # as if the run died later, mid-line
+        file.write('{"split": "train", "step": 4, "loss": 1.0}\n{"split": "tr')
     Trainer(tiny(folder, run={"checkpoint_every": 3}), resume=True).fit()
     steps = [r["step"] for r in metrics(folder) if r["split"] == "train"]
     assert steps == list(range(1, 9))
