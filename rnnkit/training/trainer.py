@@ -121,12 +121,14 @@ class Trainer:
 
     # --- setting up -------------------------------------------------------------------------------
     def _plan_epochs(self) -> int:
-        """The number of steps per epoch; for a stream task also its training stream and
-        TBPTT windows (`self.train_stream`, `self.windows`), the same every epoch."""
-        B = self.config.train.batch_size
+        """The number of steps per epoch; for a stream task also its TBPTT windows and this
+        process's columns of the training stream, on its device (`self.windows`,
+        `self.train_stream`), the same every epoch."""
+        B, ctx = self.config.train.batch_size, self.context
         if self.task.stream:
-            self.train_stream = self.task.stream_batch("train", B)
-            self.windows = tbptt.windows(self.train_stream.inputs.shape[0], self.k1, self.k2)
+            stream = self.task.stream_batch("train", B)
+            self.windows = tbptt.windows(stream.inputs.shape[0], self.k1, self.k2)
+            self.train_stream = stream.part(ctx.rank, ctx.world).to(ctx.device)
             return len(self.windows)
         size = self.task.size("train")
         if size < B:
@@ -275,9 +277,9 @@ class Trainer:
         ctx, train, model = self.context, self.config.train, self.model
         model.train()
         if self.task.stream:
-            stream = self.train_stream.part(ctx.rank, ctx.world).to(ctx.device)
-            loss, sums, carry = tbptt.run_window(self.task, model, stream, item, self.carry)
-            count = (item.end - item.loss_from) * self.train_stream.size
+            loss, sums, carry = tbptt.run_window(self.task, model, self.train_stream, item,
+                                                 self.carry)
+            count = (item.end - item.loss_from) * train.batch_size
         else:
             batch = item.part(ctx.rank, ctx.world).to(ctx.device)
             loss, sums = self.task.loss(model(batch.inputs)[0], batch.targets)
