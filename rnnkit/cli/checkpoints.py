@@ -10,6 +10,7 @@ import sys
 from rnnkit.errors import DataError
 from rnnkit.models.export import FORMATS, export
 from rnnkit.models.task import SPLITS
+from rnnkit.training.checkpoint import LAST
 from rnnkit.training.config import to_toml
 from rnnkit.training.evaluate import evaluate, load_trained
 
@@ -39,7 +40,8 @@ def add_parsers(commands) -> None:
     parser = commands.add_parser("info", help="config, sizes and metrics of a checkpoint",
                                  description="Show a checkpoint's config, model sizes, parameter "
                                              "count, training position and metrics so far.")
-    parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
+    parser.add_argument("checkpoint", metavar="CHECKPOINT",
+                        help="a checkpoint file (.pt) or a run folder (its last.pt)")
     parser.set_defaults(run=run_info)
 
 
@@ -72,7 +74,7 @@ def run_predict(args) -> int:
 
 
 def run_info(args) -> int:
-    trained = load_trained(args.checkpoint)
+    trained = load_trained(args.checkpoint, prefer=LAST)
     payload, model = trained.payload, trained.model
     position = payload["trainer"]
     print(f"checkpoint: {trained.path}")

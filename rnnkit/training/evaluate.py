@@ -53,9 +53,10 @@ class Trained:
     payload: dict
 
 
-def load_trained(run_or_checkpoint: str | Path) -> Trained:
-    """A checkpoint file, or a run folder (its best checkpoint, else its last)."""
-    path = checkpoint.resolve(run_or_checkpoint)
+def load_trained(run_or_checkpoint: str | Path, prefer: str = checkpoint.BEST) -> Trained:
+    """A checkpoint file, or a run folder (its `prefer` checkpoint if it has one, else its
+    last)."""
+    path = checkpoint.resolve(run_or_checkpoint, prefer)
     payload = checkpoint.load(path)
     try:
         config = from_dict(payload["config"])

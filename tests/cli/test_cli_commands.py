@@ -64,6 +64,7 @@ def test_predict_reads_a_file_or_stdin(trained, tmp_path, capsys, monkeypatch):
 def test_info_shows_config_sizes_parameters_and_metrics(trained, capsys):
     assert main(["info", str(trained)]) == 0
     out = capsys.readouterr().out
+    assert out.startswith(f"checkpoint: {trained / 'last.pt'}\ntask: adding; trained 12 steps")
     assert "task: adding; trained" in out and "parameters: " in out
     assert "rnn: " in out and "TorchStyleRNN(input_size=2, output_size=8" in out
     assert "best valid (step " in out and '[model]\ncell = "lstm"' in out
@@ -123,3 +124,10 @@ def test_the_progress_bar_shows_loss_metric_lr_and_throughput(tmp_path, capsys):
     err = capsys.readouterr().err
     assert all(field in err for field in ("step/s", "loss=", "mse=", "lr=", "seq/s="))
     assert "step 8 (epoch 2): valid loss " in err
+
+
+def test_quiet_prints_a_line_per_evaluation_and_no_bar(tmp_path, capsys):
+    assert main(["train", str(write_config(tmp_path)), "--set", "quiet=false", "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("step 4 (epoch 1): valid loss ") and "step/s" not in err
+    assert len(err.splitlines()) == 2
