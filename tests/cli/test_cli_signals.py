@@ -30,6 +30,7 @@ def test_sigterm_saves_a_checkpoint_and_resume_continues(tmp_path):
     assert "Traceback" not in err
     assert "interrupted by SIGTERM after step" in out and f"--resume {run}" in out
     step = checkpoint.load(run / "last.pt")["trainer"]["step"]
+    assert f"after step {step};" in out  # the checkpoint is of the step it stopped after
     assert step >= 1 and not [p for p in run.iterdir() if p.name.endswith(".tmp")]
 
     assert main(["train", "--resume", str(run), "--set", f"train.max_steps={step + 3}"]) == 0
