@@ -12,6 +12,7 @@ Ctrl-C or SIGTERM saves a checkpoint and exits with 128 + the signal's number (1
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 from pathlib import Path
 
@@ -45,8 +46,12 @@ def run(args) -> int:
         if args.config:
             raise ConfigError("CONFIG: a resumed run uses its own config (RUN/config.toml); "
                               "got a config file too")
+        if not (Path(args.resume) / CONFIG_FILE).is_file():
+            raise ConfigError(f"--resume: expected the folder of a run (with {CONFIG_FILE}), "
+                              f"got {args.resume!r}")
         config = configs.load(Path(args.resume) / CONFIG_FILE,
-                              overrides + [f"run.folder={_toml_string(args.resume)}"])
+                              # JSON's string escapes are TOML's
+                              overrides + [f"run.folder={json.dumps(args.resume)}"])
     else:
         config = configs.load(args.config, overrides)
     context = distributed.setup(config.train.device)
@@ -77,7 +82,3 @@ def _report(outcome) -> None:
             print(f"  {label} valid (step {metrics['step']}): {shown}")
     files = sorted(p.name for p in outcome.folder.iterdir() if not p.name.startswith("."))
     print(f"run folder {outcome.folder}: {', '.join(files)}")
-
-
-def _toml_string(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -84,6 +84,7 @@ def test_user_errors_exit_2_with_a_message(trained, tmp_path, capsys):
         (["train", "--set", "train.epochs=many"], "rnnkit: error: train.epochs: expected an "
                                                   "integer, got str 'many'"),
         (["train", "x.toml", "--resume", str(trained)], "rnnkit: error: CONFIG: a resumed run"),
+        (["train", "--resume", str(tmp_path)], "--resume: expected the folder of a run"),
         (["eval", str(tmp_path)], "a folder without a checkpoint"),
         (["info", str(tmp_path / "none.pt")], "no such checkpoint file"),
     ]
