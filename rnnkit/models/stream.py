@@ -35,8 +35,8 @@ class StreamData:
 
 
 class SymbolLM(nn.Module):
-    """model(x (T, B) symbol ids, state=None) -> (logits (T, B, V), state): embedding, the
-    recurrent network, a linear output."""
+    """model(x (T, B) symbol ids, state=None, lengths=None) -> (logits (T, B, V), state):
+    embedding, the recurrent network, a linear output."""
 
     def __init__(self, cfg: ModelConfig, vocab_size: int):
         super().__init__()
@@ -44,8 +44,8 @@ class SymbolLM(nn.Module):
         self.rnn = build_network(cfg, self.embed.embedding_dim)
         self.head = nn.Linear(self.rnn.output_size, vocab_size)
 
-    def forward(self, x: Tensor, state=None):
-        out, state = self.rnn(self.embed(x), state)
+    def forward(self, x: Tensor, state=None, lengths: Tensor | None = None):
+        out, state = self.rnn(self.embed(x), state, lengths)
         return self.head(out), state
 
 

@@ -5,9 +5,10 @@ A task owns its data and its head: it builds its model from the [model] config s
 the batches of a split, turns outputs and targets into a loss and metric sums, says how to
 predict from raw text (`rnnkit predict`) and what an exported model takes (`rnnkit export`).
 
-Every model a task builds follows one contract: `model(inputs, state=None) -> (outputs, state)`,
-inputs time-major (T, B, ...), state in torch's layout (what `rnnkit.LSTM` returns), so the
-trainer can carry it across the windows of a stream (truncated BPTT).
+Every model a task builds follows one contract:
+`model(inputs, state=None, lengths=None) -> (outputs, state)`, inputs time-major (T, B, ...),
+lengths as `Batch.lengths`, state in torch's layout (what `rnnkit.LSTM` returns), so the trainer
+can carry it across the windows of a stream (truncated BPTT).
 """
 
 from __future__ import annotations
@@ -28,12 +29,14 @@ SPLITS = ("train", "valid", "test")
 @dataclass
 class Batch:
     """inputs: (T, B, ...) time-major; targets: B along `target_dim`; count: what throughput
-    counts in it (sequences or tokens, the task's `unit`)."""
+    counts in it (sequences or tokens, the task's `unit`); lengths: (B,) int64 on the CPU, the
+    true length of each padded sequence, or None when all are T long."""
 
     inputs: Tensor
     targets: Tensor
     count: int
     target_dim: int = 0
+    lengths: Tensor | None = None
 
     @property
     def size(self) -> int:
@@ -42,13 +45,15 @@ class Batch:
     def part(self, rank: int, world: int) -> Batch:
         """The rank-th of `world` equal slices along the batch (data-parallel training)."""
         n = self.size // world
+        lengths = None if self.lengths is None else self.lengths.narrow(0, rank * n, n)
         return Batch(self.inputs.narrow(1, rank * n, n),
                      self.targets.narrow(self.target_dim, rank * n, n),
-                     self.count // world, self.target_dim)
+                     self.count // world, self.target_dim, lengths)
 
     def to(self, device) -> Batch:
+        """Inputs and targets on `device`; lengths stay on the CPU, where layers take them."""
         return Batch(self.inputs.to(device), self.targets.to(device), self.count,
-                     self.target_dim)
+                     self.target_dim, self.lengths)
 
 
 class Task(abc.ABC):

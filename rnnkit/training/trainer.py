@@ -282,7 +282,8 @@ class Trainer:
             count = (item.end - item.loss_from) * train.batch_size
         else:
             batch = item.part(ctx.rank, ctx.world).to(ctx.device)
-            loss, sums = self.task.loss(model(batch.inputs)[0], batch.targets)
+            outputs, _ = model(batch.inputs, lengths=batch.lengths)
+            loss, sums = self.task.loss(outputs, batch.targets)
             carry, count = None, item.count
         metrics = self.task.metrics(ctx.sum_values(sums))
         where = f"step {self.step + 1} (epoch {epoch_number}, batch {self.batch + 1})"

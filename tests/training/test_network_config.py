@@ -34,3 +34,13 @@ def test_cell_options_reach_the_cell(options, cell_check):
 def test_a_bad_cell_option_is_a_config_error_naming_the_argument():
     with pytest.raises(ConfigError, match="model: spec: expected an LSTM variant name"):
         build_network(ModelConfig(spec="NOPE"), input_size=3)
+
+
+def test_the_regressor_reads_each_sequence_at_its_own_last_step():
+    from rnnkit.models.regressor import SequenceRegressor
+    torch.manual_seed(0)
+    model = SequenceRegressor(ModelConfig(hidden_size=4), input_size=2)
+    x = torch.randn(5, 2, 2)
+    y, _ = model(x, lengths=torch.tensor([5, 3]))
+    torch.testing.assert_close(y, torch.stack([model(x[:, :1])[0][0],
+                                               model(x[:3, 1:])[0][0]]))
