@@ -1,7 +1,15 @@
 """The `rnnkit` command: a thin shell over the library.
 
-    rnnkit demo     the one-minute tour (six cells learn the adding problem)
+    rnnkit train    train a model from a config (no config: the one-minute demo)
+    rnnkit eval     evaluate a trained model on a split
+    rnnkit predict  predictions of a trained model for raw input
+    rnnkit info     a checkpoint's config, sizes and metrics
+    rnnkit export   a trained model as ONNX or TorchScript
+    rnnkit demo     six cells race on the adding problem
     rnnkit bench    rnnkit's layers against PyTorch's native ones
+
+User errors (a bad config, a missing file, a corrupt checkpoint) print `rnnkit: error: ...` on
+stderr and exit with 2; a run stopped by a NaN loss exits with 1.
 """
 
 from __future__ import annotations
@@ -10,20 +18,32 @@ import argparse
 import sys
 
 from rnnkit import bench, demo
+from rnnkit.cli import checkpoints, train
+from rnnkit.errors import RnnkitError, TrainingError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    train.add_parser(commands)
+    checkpoints.add_parsers(commands)
+    checkpoints.add_export_parser(commands)
+    demo_parser = commands.add_parser("demo", help="six cells race on the adding problem",
+                                      description=demo.__doc__)
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(run=demo.run)
+    bench.build_parser(commands.add_parser("bench", help="time rnnkit against native PyTorch",
+                                           description=bench.__doc__)).set_defaults(run=bench.run)
+    return parser
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    bench.build_parser(commands.add_parser("bench", help="time rnnkit against native PyTorch",
-                                           description=bench.__doc__))
-    demo_parser = commands.add_parser("demo", help="the one-minute tour",
-                                      description=demo.__doc__)
-    demo.add_arguments(demo_parser)
-    args = parser.parse_args(argv)
-    if args.command == "bench":
-        return bench.run(args)
-    return demo.run(args)
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except RnnkitError as error:
+        print(f"rnnkit: error: {error}", file=sys.stderr)
+        return 1 if isinstance(error, TrainingError) else 2
 
 
 if __name__ == "__main__":

@@ -1,0 +1,26 @@
+"""rnnkit's own error types: what a user got wrong (a config, a data file, a checkpoint) or what
+stopped a run. The command line prints them as `rnnkit: error: ...` without a traceback; any
+other exception is a bug and keeps its traceback.
+
+They subclass ValueError/RuntimeError, so code that catches those keeps working."""
+
+
+class RnnkitError(Exception):
+    """Base class of the errors that the command line reports as user errors."""
+
+
+class ConfigError(RnnkitError, ValueError):
+    """A config key that is unknown, of the wrong type, missing or out of range; the message
+    names the dotted key, what was expected and what came."""
+
+
+class DataError(RnnkitError, ValueError):
+    """Data that cannot be read: the message names the path."""
+
+
+class CheckpointError(RnnkitError, ValueError):
+    """A checkpoint that is missing, corrupt, foreign or of an unknown format version."""
+
+
+class TrainingError(RnnkitError, RuntimeError):
+    """A run that cannot go on, e.g. a loss that became NaN; the message names the step."""

@@ -1,0 +1,72 @@
+"""The recurrent network a model is built around, named by config: any rnnkit cell (LSTM
+variants by spec string), its size, depth, direction and dropout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
+from rnnkit.errors import ConfigError
+from rnnkit.layers import TorchStyleRNN
+
+CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The [model] section.
+
+    cell: one of CELLS. spec: the LSTM's variant, as `LSTMCell(spec=...)` takes it ("torch",
+    "vanilla" (peepholes), "CIFG", "NIAF+NOAF", ...). reset_after: the GRU's convention (True is
+    PyTorch's). nonlinearity: Elman's and Jordan's ("tanh", "relu", "sigmoid"). proj_size: the
+    LSTM's projection (0 = none). Dropout: `dropout` between layers, `variational` for one mask
+    per sequence, `recurrent_dropout` on the fed-back state, `weight_drop` (DropConnect on the
+    recurrent weights). embedding_size: for tasks whose inputs are symbols (0 = hidden_size)."""
+
+    cell: str = field(default="lstm", metadata={"choices": CELLS})
+    hidden_size: int = field(default=32, metadata={"min": 1})
+    num_layers: int = field(default=1, metadata={"min": 1})
+    bidirectional: bool = False
+    spec: str = "torch"
+    reset_after: bool = True
+    nonlinearity: str = "tanh"
+    proj_size: int = field(default=0, metadata={"min": 0})
+    recurrent_init: str = "default"
+    dropout: float = 0.0
+    variational: bool = False
+    recurrent_dropout: float = 0.0
+    weight_drop: float = 0.0
+    embedding_size: int = field(default=0, metadata={"min": 0})
+
+
+def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:
+    """A stack of `cfg.num_layers` layers of `cfg.cell` reading `input_size` features, with
+    torch.nn.LSTM's interface: forward(x (T, B, input_size), hx) -> (output (T, B, O), h_n)."""
+    H = cfg.hidden_size
+
+    def make_cell(size: int):
+        if cfg.cell == "lstm":
+            return LSTMCell(size, H, spec=cfg.spec, proj_size=cfg.proj_size,
+                            recurrent_init=cfg.recurrent_init)
+        if cfg.cell == "gru":
+            return GRUCell(size, H, spec=GRUSpec(cfg.reset_after),
+                           recurrent_init=cfg.recurrent_init)
+        if cfg.cell == "elman":
+            return ElmanCell(size, H, nonlinearity=cfg.nonlinearity,
+                             recurrent_init=cfg.recurrent_init)
+        if cfg.cell == "jordan":
+            return JordanCell(size, H, H, nonlinearity=cfg.nonlinearity,
+                              recurrent_init=cfg.recurrent_init)
+        kind = cfg.cell.upper()
+        # MUT1 and MUT2 add the raw input to the hidden state: learn a projection when the
+        # sizes differ (MUT3 has no such term).
+        return MUTCell(size, H, kind=kind, recurrent_init=cfg.recurrent_init,
+                       input_proj=kind != "MUT3" and size != H)
+
+    try:
+        return TorchStyleRNN(make_cell, input_size, cfg.num_layers, dropout=cfg.dropout,
+                             bidirectional=cfg.bidirectional, variational=cfg.variational,
+                             recurrent_dropout=cfg.recurrent_dropout,
+                             weight_drop=cfg.weight_drop)
+    except (TypeError, ValueError) as error:  # the layers name their argument
+        raise ConfigError(f"model: {error}") from error

@@ -1,0 +1,16 @@
+"""Tasks by name, as configs name them."""
+
+from __future__ import annotations
+
+from rnnkit.errors import ConfigError
+from rnnkit.models.adding import AddingTask
+from rnnkit.models.stream import StreamTask
+from rnnkit.models.task import Task
+
+TASKS: dict[str, type[Task]] = {task.name: task for task in (AddingTask, StreamTask)}
+
+
+def task_class(name) -> type[Task]:
+    if name not in TASKS:
+        raise ConfigError(f"task: expected one of {', '.join(TASKS)}, got {name!r}")
+    return TASKS[name]

@@ -1,0 +1,136 @@
+"""What the trainer needs from a task, so that new tasks (classifiers, taggers, language models
+on real data) plug in without touching the training loop.
+
+A task owns its data and its head: it builds its model from the [model] config section, yields
+the batches of a split, turns outputs and targets into a loss and metric sums, says how to
+predict from raw text (`rnnkit predict`) and what an exported model takes (`rnnkit export`).
+
+Every model a task builds follows one contract:
+`model(inputs, state=None, lengths=None) -> (outputs, state)`, inputs time-major (T, B, ...),
+lengths as `Batch.lengths`, state in torch's layout (what `rnnkit.LSTM` returns), so the trainer
+can carry it across the windows of a stream (truncated BPTT).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+from torch import Tensor, nn
+
+from rnnkit.models.network import ModelConfig
+
+SPLITS = ("train", "valid", "test")
+
+
+@dataclass
+class Batch:
+    """inputs: (T, B, ...) time-major; targets: B along `target_dim`; count: what throughput
+    counts in it (sequences or tokens, the task's `unit`); lengths: (B,) int64 on the CPU, the
+    true length of each padded sequence, or None when all are T long."""
+
+    inputs: Tensor
+    targets: Tensor
+    count: int
+    target_dim: int = 0
+    lengths: Tensor | None = None
+
+    @property
+    def size(self) -> int:
+        return self.inputs.shape[1]
+
+    def part(self, rank: int, world: int) -> Batch:
+        """The rank-th of `world` equal slices along the batch (data-parallel training)."""
+        n = self.size // world
+        lengths = None if self.lengths is None else self.lengths.narrow(0, rank * n, n)
+        return Batch(self.inputs.narrow(1, rank * n, n),
+                     self.targets.narrow(self.target_dim, rank * n, n),
+                     self.count // world, self.target_dim, lengths)
+
+    def to(self, device) -> Batch:
+        """Inputs and targets on `device`; lengths stay on the CPU, where layers take them."""
+        return Batch(self.inputs.to(device), self.targets.to(device), self.count,
+                     self.target_dim, self.lengths)
+
+
+class Task(abc.ABC):
+    """A task. Subclasses set the class attributes and implement the methods.
+
+    name: the config's `task`. Data: the dataclass of its [data] section. unit: "sequences" or
+    "tokens" (what throughput counts). stream: False when a split is independent batches of
+    whole sequences; True when it is one long stream per batch column, which the trainer cuts
+    into truncated-BPTT windows and carries the state across. monitor: the validation metric
+    for early stopping and best keeping (metrics named "*accuracy" are maximised, others
+    minimised); metric_names: what `metrics` returns. output_batch_dim: where the batch is in
+    the model's outputs (for export)."""
+
+    name: ClassVar[str]
+    Data: ClassVar[type]
+    unit: ClassVar[str] = "sequences"
+    stream: ClassVar[bool] = False
+    monitor: ClassVar[str] = "loss"
+    metric_names: ClassVar[tuple[str, ...]] = ("loss",)
+    output_batch_dim: ClassVar[int] = 0
+
+    def __init__(self, data, model: ModelConfig, state: dict | None = None):
+        """state: what `state_dict()` returned when the model was trained (a vocabulary); with
+        it the task can build, predict and export without reading its data."""
+        self.data, self.model_config = data, model
+
+    def state_dict(self) -> dict:
+        """What `rnnkit predict` needs besides the weights (saved in checkpoints)."""
+        return {}
+
+    @abc.abstractmethod
+    def build_model(self) -> nn.Module:
+        """A fresh model (the contract in the module docstring)."""
+
+    def size(self, split: str) -> int:
+        """Non-stream tasks: the number of sequences in a split."""
+        raise NotImplementedError
+
+    def batches(self, split: str, batch_size: int, epoch: int, seed: int) -> Iterator[Batch]:
+        """Non-stream tasks: the batches of a split; the training split shuffled by (seed,
+        epoch) with its last partial batch dropped, the others in order and whole."""
+        raise NotImplementedError
+
+    def stream_batch(self, split: str, batch_size: int) -> Batch:
+        """Stream tasks: the whole split as one batch of `batch_size` parallel streams, inputs
+        (L, B, ...) and targets (L, B)."""
+        raise NotImplementedError
+
+    @abc.abstractmethod
+    def loss(self, outputs: Tensor, targets: Tensor) -> tuple[Tensor, dict[str, float]]:
+        """-> (the mean loss to minimise, sums over the batch that `metrics` turns into
+        numbers; "n" is the count they are sums over)."""
+
+    @abc.abstractmethod
+    def metrics(self, sums: dict[str, float]) -> dict[str, float]:
+        """Accumulated sums -> metrics, "loss" among them."""
+
+    @abc.abstractmethod
+    def predict(self, model: nn.Module, lines: list[str]) -> list[str]:
+        """One prediction per line of raw input; raises DataError naming a bad line."""
+
+    @abc.abstractmethod
+    def example_input(self, length: int | None = None) -> Tensor:
+        """An input of one sequence (T, 1, ...) for export; T = length or the task's own."""
+
+
+def is_better(metric: str, new: float, best: float | None) -> bool:
+    """Is `new` an improvement on `best` for this metric?"""
+    if best is None:
+        return True
+    return new > best if metric.endswith("accuracy") else new < best
+
+
+def shuffled(count: int, batch_size: int, epoch: int, seed: int) -> Iterator[Tensor]:
+    """Index batches of a training split: a permutation fixed by (seed, epoch), so a resumed run
+    sees the same order; the last partial batch is dropped so that data-parallel slices stay
+    equal."""
+    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    for start in range(0, count - batch_size + 1, batch_size):
+        yield order[start:start + batch_size]
