@@ -23,6 +23,7 @@ from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.dropout import SequenceDropout
 from rnnkit.layers.recurrent import Recurrent
 from rnnkit.layers.sequence import SequenceLayer
+from rnnkit.layers.stacked import check_layer_states
 
 
 def concat_frames(x: Tensor, r: int) -> Tensor:
@@ -100,12 +101,7 @@ class Pyramidal(SequenceLayer):
         return self.layers[0].reference_parameter()
 
     def check_state(self, state, batch_size: int):
-        if state is None:
-            return None
-        if not isinstance(state, (tuple, list)) or len(state) != len(self.layers):
-            raise TypeError(f"state: expected a list of {len(self.layers)} layer states or None, "
-                            f"got {_check.describe(state)}")
-        return [layer.check_state(s, batch_size) for layer, s in zip(self.layers, state)]
+        return check_layer_states(self.layers, state, batch_size)
 
     def run(self, x: Tensor, state, lengths: Tensor | None):
         state = [None] * len(self.layers) if state is None else state

@@ -48,12 +48,7 @@ class Stacked(SequenceLayer):
         return self.layers[0].reference_parameter()
 
     def check_state(self, state, batch_size: int):
-        if state is None:
-            return None
-        if not isinstance(state, (tuple, list)) or len(state) != len(self.layers):
-            raise TypeError(f"state: expected a list of {len(self.layers)} layer states or None, "
-                            f"got {_check.describe(state)}")
-        return [layer.check_state(s, batch_size) for layer, s in zip(self.layers, state)]
+        return check_layer_states(self.layers, state, batch_size)
 
     def run(self, x: Tensor, state, lengths: Tensor | None):
         state = [None] * len(self.layers) if state is None else state
@@ -84,3 +79,13 @@ class Stacked(SequenceLayer):
             x_t, s = layer.step(x_t, layer_state)
             new_states.append(s)
         return x_t, new_states
+
+
+def check_layer_states(layers, state, batch_size: int):
+    """The state of a layer of layers (Stacked, Pyramidal): None, or one state per layer."""
+    if state is None:
+        return None
+    if not isinstance(state, (tuple, list)) or len(state) != len(layers):
+        raise TypeError(f"state: expected a list of {len(layers)} layer states or None, "
+                        f"got {_check.describe(state)}")
+    return [layer.check_state(s, batch_size) for layer, s in zip(layers, state)]
