@@ -2,6 +2,7 @@
 
     rnnkit demo     the one-minute tour (six cells learn the adding problem)
     rnnkit bench    rnnkit's layers against PyTorch's native ones
+    rnnkit explain  see inside: gradient flow over time, gates, step-by-step traces
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 import sys
 
 from rnnkit import bench, demo
+from rnnkit.cli import explain
 
 
 def main(argv=None) -> int:
@@ -20,9 +22,12 @@ def main(argv=None) -> int:
     demo_parser = commands.add_parser("demo", help="the one-minute tour",
                                       description=demo.__doc__)
     demo.add_arguments(demo_parser)
+    explain.add_parser(commands)
     args = parser.parse_args(argv)
     if args.command == "bench":
         return bench.run(args)
+    if args.command == "explain":
+        return explain.run(args)
     return demo.run(args)
 
 

@@ -39,19 +39,19 @@ def is_preactivation(name: str) -> bool:
 
 
 def plot_gates(activations: dict[str, np.ndarray], tokens: Sequence[str] | None = None,
-               path: str | Path | None = None, *, names: Sequence[str] | None = None) -> Figure:
+               path: str | Path | None = None, *, names: Sequence[str] | None = None,
+               title: str | None = None) -> Figure:
     """Heat maps, one panel per value: time on x (labelled with `tokens` if given), units on y.
     names: which values (default every one but the pre-activations). Values in [0, 1] (gates)
     share a fixed 0..1 scale, so open and shut gates read the same in every panel; others (cell
-    state, output) a diverging scale centred on 0."""
+    state, output) a diverging scale centred on 0. Saved as PNG when `path` is given."""
     names = [n for n in activations if not is_preactivation(n)] if names is None else list(names)
     T = next(iter(activations.values())).shape[0]
     if tokens is not None and len(tokens) != T:
         raise ValueError(f"tokens: expected one per time step ({T}), got {len(tokens)}")
     values = [pick(activations, name, "names").T for name in names]  # (n, T) each
-    heights = [max(1.0, len(v) ** 0.5) for v in values]
-    fig = Figure(figsize=(min(16.0, 2.0 + 0.28 * T), 0.9 * sum(heights) + 1.2),
-                 layout="constrained")
+    heights = [min(2.0, 0.5 + 0.08 * len(v)) for v in values]  # inches: more units, taller
+    fig = Figure(figsize=(min(16.0, 2.0 + 0.28 * T), sum(heights) + 1.2), layout="constrained")
     axes = fig.subplots(len(names), 1, sharex=True, squeeze=False,
                         gridspec_kw={"height_ratios": heights})[:, 0]
     for ax, name, v in zip(axes, names, values):
@@ -65,6 +65,8 @@ def plot_gates(activations: dict[str, np.ndarray], tokens: Sequence[str] | None 
         fig.colorbar(image, ax=ax, pad=0.01, aspect=8)
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
         ax.set_yticks(range(len(v)) if len(v) <= 8 else [])  # unit numbers while readable
+    if title is not None:
+        fig.suptitle(title)
     bottom = axes[-1]
     if tokens is None:
         bottom.set_xlabel("time step t")

@@ -34,8 +34,10 @@ class GradientFlow:
     wrt: the recorded value that plays h: by default the state the cell feeds back (h, or y for
         a Jordan cell); any name the cell records, e.g. "c" for an LSTM's cell.
 
-    Both are derivatives with respect to h_t alone: the other parts of the state at t (an
-    LSTM's c_t when wrt is "h") are held fixed, their own paths forward still count.
+    Both differentiate with respect to h_t as the cell computes it at step t: everything
+    computed from it later follows (for wrt "c", an LSTM's h_t = o tanh(c_t) too), what was
+    computed before it or beside it is held (c_t for wrt "h"), as in backpropagation through
+    time.
     """
 
     loss: np.ndarray
