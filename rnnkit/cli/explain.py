@@ -56,7 +56,7 @@ def _add_gradients(commands) -> None:
                     "the adding problem (Hochreiter & Schmidhuber 1997), measured on a fixed "
                     "batch at initialisation and after --steps training steps, on a log scale; "
                     "plus the learning curves. Without --model: a tanh RNN, an LSTM and a GRU "
-                    "(about half a minute with the defaults). Writes gradients.png, "
+                    "(30 to 50 s with the defaults). Writes gradients.png, "
                     "learning-curves.png and gradients.csv to --out.")
     p.add_argument("--model", action="append", metavar="SPEC",
                    help="a model, CELL[:KEY=VALUE,...], e.g. elman, lstm:spec=CIFG, "
@@ -219,7 +219,7 @@ def trace(args) -> int:
         explain.read_weights(cell, args.weights)
     if args.dump_weights is not None:
         explain.write_weights(cell, args.dump_weights)
-        print(f"wrote {args.dump_weights}", file=sys.stderr)
+        _report([args.dump_weights])
     if x is None:
         return 0
     steps = explain.trace(cell, x)

@@ -93,7 +93,7 @@ class Comparison:
 
 
 def compare_on_adding_problem(networks: Mapping[str, str | nn.Module] | None = None, *,
-                              length: int = 50, steps: int = 300, batch: int = 64,
+                              length: int = 50, steps: int = 1000, batch: int = 64,
                               lr: float = 1e-2, seed: int = 0, wrt: str | None = None
                               ) -> Comparison:
     """Measure each network's gradient flow at init, train it `steps` steps on the adding
@@ -101,7 +101,7 @@ def compare_on_adding_problem(networks: Mapping[str, str | nn.Module] | None = N
 
     networks: name -> a layer reading 2 features or a model spec ("elman", "lstm:spec=CIFG");
     default MODELS, a tanh RNN, an LSTM and a GRU of 32 units. With the defaults this takes
-    about half a minute on two CPU cores: training runs on the fastest engine, measuring on the
+    30 to 50 seconds on two CPU cores: training runs on the fastest engine, measuring on the
     plain loop."""
     _check.positive_int("length", length)
     _check.positive_int("steps", steps, allow_zero=True)

@@ -63,7 +63,7 @@ def plot_gates(activations: dict[str, np.ndarray], tokens: Sequence[str] | None 
             image = ax.imshow(v, aspect="auto", cmap="RdBu_r", vmin=-bound, vmax=bound,
                               interpolation="nearest")
         fig.colorbar(image, ax=ax, pad=0.01, aspect=8)
-        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", labelpad=8, fontsize="large")
         ax.set_yticks(range(len(v)) if len(v) <= 8 else [])  # unit numbers while readable
     if title is not None:
         fig.suptitle(title)

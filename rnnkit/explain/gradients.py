@@ -61,6 +61,7 @@ def gradient_norms(model: Callable, x, loss_fn: Callable[[object], Tensor], *,
         zero dL/dh_t, while `final` always differentiates the last step T-1.
     cell: which cell's steps (default: the first that runs, the bottom layer's forward
         direction; a backward direction counts its own steps, step 0 reading the last input).
+    The model runs in the mode it is in (call .eval() to measure without dropout).
     Cost: one forward pass, and one backward pass for the loss plus one per unit of h for the
     Jacobian (exact, no sampling).
     """
