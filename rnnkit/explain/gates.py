@@ -29,7 +29,7 @@ def gate_activations(model: Callable, x, *, cell: nn.Module | None = None
     batch = next(iter(steps[0].values())).shape[0]
     if batch != 1:
         raise ValueError(f"x: expected one sequence (a batch of 1), got a batch of {batch}")
-    return {name: np.stack([step[name][0].double().numpy() for step in steps])
+    return {name: np.stack([step[name][0].cpu().double().numpy() for step in steps])
             for name in steps[0]}
 
 
