@@ -8,6 +8,7 @@ from torch import Tensor, nn
 from rnnkit import _check
 from rnnkit.cells.base import (RecurrentCell, State, Weights, activation, check_init, dropped,
                                factory)
+from rnnkit.cells.probe import note
 
 ELMAN_NONLINEARITIES = ("tanh", "relu", "sigmoid")
 
@@ -18,6 +19,7 @@ class ElmanCell(RecurrentCell):
         h_t = act(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh),   act in {tanh, relu, sigmoid}
 
     Parameters: weight_ih (H, I), weight_hh (H, H), bias_ih (H), bias_hh (H). State: (h,).
+    Under `rnnkit.cells.probe` a step records a (the argument of act) and h (h_t).
     `recurrent_init="identity"` with `nonlinearity="relu"` is the IRNN of Le et al. (2015).
     """
 
@@ -48,7 +50,10 @@ class ElmanCell(RecurrentCell):
     def recurrence(self, w: Weights, x_proj: Tensor, state: State,
                    mask: Tensor | None = None) -> tuple[Tensor, State]:
         h_in = dropped(state[0], mask)
-        h = self.act(x_proj + nn.functional.linear(h_in, w["weight_hh"], w.get("bias_hh")))
+        a = x_proj + nn.functional.linear(h_in, w["weight_hh"], w.get("bias_hh"))
+        note(self, "a", a)
+        h = self.act(a)
+        note(self, "h", h)
         return h, (h,)
 
     def extra_repr(self) -> str:

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, dropped, factory
+from rnnkit.cells.probe import note
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,8 @@ class GRUCell(RecurrentCell):
         h_t = (1 - z) * n + z * h_{t-1}
 
     Parameters: weight_ih (3H, I), weight_hh (3H, H), bias_ih (3H), bias_hh (3H). State: (h,).
+    Under `rnnkit.cells.probe` a step records a_r, r, a_z, z, a_n, n (a_k: the argument of the
+    sigmoid or tanh) and h (h_t).
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *,
@@ -69,16 +72,25 @@ class GRUCell(RecurrentCell):
         w_hh, b_hh = w["weight_hh"], w.get("bias_hh")
         if self.spec.reset_after:
             h_r, h_z, h_n = nn.functional.linear(h_in, w_hh, b_hh).split(H, dim=-1)
-            r = torch.sigmoid(x_r + h_r)
-            z = torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + r * h_n)
         else:
             b_rz, b_n = (None, None) if b_hh is None else (b_hh[:2 * H], b_hh[2 * H:])
             h_r, h_z = nn.functional.linear(h_in, w_hh[:2 * H], b_rz).split(H, dim=-1)
-            r = torch.sigmoid(x_r + h_r)
-            z = torch.sigmoid(x_z + h_z)
-            n = torch.tanh(x_n + nn.functional.linear(r * h_in, w_hh[2 * H:], b_n))
+        a_r, a_z = x_r + h_r, x_z + h_z
+        note(self, "a_r", a_r)
+        r = torch.sigmoid(a_r)
+        note(self, "r", r)
+        note(self, "a_z", a_z)
+        z = torch.sigmoid(a_z)
+        note(self, "z", z)
+        if self.spec.reset_after:
+            a_n = x_n + r * h_n
+        else:
+            a_n = x_n + nn.functional.linear(r * h_in, w_hh[2 * H:], b_n)
+        note(self, "a_n", a_n)
+        n = torch.tanh(a_n)
+        note(self, "n", n)
         h_new = n + z * (h - n)  # = (1 - z) * n + z * h, one product fewer
+        note(self, "h", h_new)
         return h_new, (h_new,)
 
     def extra_repr(self) -> str:

@@ -9,6 +9,7 @@ from rnnkit import _check
 from rnnkit.cells.base import (RecurrentCell, State, Weights, activation, check_init, dropped,
                                factory)
 from rnnkit.cells.elman import ELMAN_NONLINEARITIES
+from rnnkit.cells.probe import note
 
 JORDAN_OUTPUT_ACTIVATIONS = ("tanh", "sigmoid", "identity")
 
@@ -22,6 +23,7 @@ class JordanCell(RecurrentCell):
     Parameters: weight_ih (H, I), weight_hh (H, O) (from the previous output to the hidden
     layer), bias_ih (H), bias_hh (H), weight_ho (O, H), bias_ho (O). State: (y,) of size O.
     `output_activation` defaults to tanh so that the fed-back output stays bounded.
+    Under `rnnkit.cells.probe` a step records a (the argument of act), h (h_t) and y (y_t).
     """
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int, bias: bool = True,
@@ -56,8 +58,12 @@ class JordanCell(RecurrentCell):
     def recurrence(self, w: Weights, x_proj: Tensor, state: State,
                    mask: Tensor | None = None) -> tuple[Tensor, State]:
         y_in = dropped(state[0], mask)
-        h = self.act(x_proj + nn.functional.linear(y_in, w["weight_hh"], w.get("bias_hh")))
+        a = x_proj + nn.functional.linear(y_in, w["weight_hh"], w.get("bias_hh"))
+        note(self, "a", a)
+        h = self.act(a)
+        note(self, "h", h)
         y = self.out_act(nn.functional.linear(h, w["weight_ho"], w.get("bias_ho")))
+        note(self, "y", y)
         return y, (y,)
 
     def extra_repr(self) -> str:

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, dropped, factory
+from rnnkit.cells.probe import note
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ class LSTMCell(RecurrentCell):
         weight_gg (3H, 3H): FGR, maps [i; f; o]_{t-1} to the pre-activations of i, f, o,
         weight_hr (R, H): the projection when proj_size > 0.
     State: (h (B, R), c (B, H)), plus the previous gates (B, 3H) with FGR.
+    Under `rnnkit.cells.probe` a step records a_k and k for each gate that exists (f also when
+    coupled), a_g, g, c (c_t), m (m_t, only with a projection) and h (h_t).
 
     The forget-gate bias starts at `forget_bias` (bias_ih_f = forget_bias, bias_hh_f = 0), so that
     the cell remembers by default (Gers et al. 2000; Jozefowicz et al. 2015). With a coupled
@@ -207,21 +210,31 @@ class LSTMCell(RecurrentCell):
 
         def gate(name: str, c_seen: Tensor) -> Tensor:
             a = blocks[name] + peep[name] * c_seen if name in peep else blocks[name]
-            return torch.sigmoid(a)
+            note(self, f"a_{name}", a)
+            value = torch.sigmoid(a)
+            note(self, name, value)
+            return value
 
         # A gate that is off is the constant 1: None, and the product with it is skipped.
         i = gate("i", c) if spec.input_gate else None
         if spec.coupled:
             f = 1.0 - i
+            note(self, "f", f)
         else:
             f = gate("f", c) if spec.forget_gate else None
+        note(self, "a_g", blocks["g"])
         g = torch.tanh(blocks["g"]) if spec.input_activation else blocks["g"]
+        note(self, "g", g)
         c_new = (c if f is None else f * c) + (g if i is None else i * g)
+        note(self, "c", c_new)
         o = gate("o", c_new) if spec.output_gate else None
         m = torch.tanh(c_new) if spec.output_activation else c_new
         if o is not None:
             m = o * m
         h_new = nn.functional.linear(m, w["weight_hr"]) if self.proj_size else m
+        if self.proj_size:  # without a projection m_t is h_t
+            note(self, "m", m)
+        note(self, "h", h_new)
         if spec.full_gate_recurrence:
             return h_new, (h_new, c_new, torch.cat([i, f, o], dim=-1))
         return h_new, (h_new, c_new)

@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell, State, Weights, check_init, dropped, factory
+from rnnkit.cells.probe import note
 
 MUT_KINDS = ("MUT1", "MUT2", "MUT3")
 # Which of the blocks z, r, n have an input matrix (weight_ih rows) and a recurrent matrix
@@ -38,7 +39,8 @@ class MUTCell(RecurrentCell):
     Parameters: weight_ih (k*H, I) with blocks of those of z, r, n that have an input matrix,
     weight_hh (k*H, H) with blocks of those that have a recurrent matrix (W_hh is the n block),
     bias_ih (3H) in the order z, r, n (one bias per gate, as in the paper), weight_px (H, I)
-    when input_proj. State: (h,).
+    when input_proj. State: (h,). Under `rnnkit.cells.probe` a step records a_z, z, a_r, r, a_n,
+    n (a_k: the argument of the sigmoid or tanh) and h (h_t).
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, *,
@@ -89,15 +91,24 @@ class MUTCell(RecurrentCell):
                    mask: Tensor | None = None) -> tuple[Tensor, State]:
         H, h = self.hidden_size, state[0]
         h_in = dropped(h, mask)  # what the products see; the carry h (1 - z) is undropped
-        x_z, x_r, x_n = x_proj.split(H, dim=-1)
+        a_z, x_r, x_n = x_proj.split(H, dim=-1)
         U = dict(zip(self.recurrent_rows, w["weight_hh"].split(H, dim=0)))
         if "z" in U:
-            x_z = x_z + nn.functional.linear(
+            a_z = a_z + nn.functional.linear(
                 torch.tanh(h_in) if self.kind == "MUT3" else h_in, U["z"])
-        z = torch.sigmoid(x_z)
-        r = torch.sigmoid(x_r + nn.functional.linear(h_in, U["r"]))
-        n = torch.tanh(x_n + nn.functional.linear(r * h_in, U["n"]))
+        note(self, "a_z", a_z)
+        z = torch.sigmoid(a_z)
+        note(self, "z", z)
+        a_r = x_r + nn.functional.linear(h_in, U["r"])
+        note(self, "a_r", a_r)
+        r = torch.sigmoid(a_r)
+        note(self, "r", r)
+        a_n = x_n + nn.functional.linear(r * h_in, U["n"])
+        note(self, "a_n", a_n)
+        n = torch.tanh(a_n)
+        note(self, "n", n)
         h_new = h + z * (n - h)  # = n * z + h * (1 - z)
+        note(self, "h", h_new)
         return h_new, (h_new,)
 
     def extra_repr(self) -> str:

@@ -7,6 +7,7 @@
     rnnkit export   a trained model as ONNX or TorchScript
     rnnkit demo     six cells race on the adding problem
     rnnkit bench    rnnkit's layers against PyTorch's native ones
+    rnnkit explain  see inside: gradient flow over time, gates, step-by-step traces
 
 User errors (a bad config, a missing file, a corrupt checkpoint) print `rnnkit: error: ...` on
 stderr and exit with 2; a run stopped by a NaN loss exits with 1.
@@ -18,7 +19,7 @@ import argparse
 import sys
 
 from rnnkit import bench, demo
-from rnnkit.cli import checkpoints, train
+from rnnkit.cli import checkpoints, explain, train
 from rnnkit.errors import RnnkitError, TrainingError
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_parser(commands)
     checkpoints.add_parsers(commands)
     checkpoints.add_export_parser(commands)
+    explain.add_parser(commands)
     demo_parser = commands.add_parser("demo", help="six cells race on the adding problem",
                                       description=demo.__doc__)
     demo.add_arguments(demo_parser)

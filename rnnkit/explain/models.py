@@ -1,0 +1,81 @@
+"""Fresh recurrent networks named by a short spec, as `rnnkit explain --model` takes them:
+
+    CELL[:KEY=VALUE,...]      "lstm", "gru", "elman", "lstm:spec=CIFG,hidden_size=64",
+                              "elman:nonlinearity=relu,recurrent_init=identity"
+
+CELL is one of lstm, gru, elman, jordan, mut1, mut2, mut3. The keys are those of a model
+config's [model] section: hidden_size (32), num_layers (1) and recurrent_init for every cell;
+spec and proj_size for lstm; reset_after for gru; nonlinearity for elman and jordan (whose
+output size is hidden_size).
+"""
+
+from __future__ import annotations
+
+from rnnkit import _check
+from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
+from rnnkit.layers import TorchStyleRNN
+
+CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3")
+_COMMON = {"hidden_size": int, "num_layers": int, "recurrent_init": str}
+_OWN = {"lstm": {"spec": str, "proj_size": int}, "gru": {"reset_after": bool},
+        "elman": {"nonlinearity": str}, "jordan": {"nonlinearity": str}}
+
+
+def parse(spec: str) -> tuple[str, dict]:
+    """"lstm:hidden_size=64,spec=CIFG" -> ("lstm", {"hidden_size": 64, "spec": "CIFG"})."""
+    if not isinstance(spec, str):
+        raise TypeError(f"model: expected a spec string such as 'lstm:hidden_size=32', "
+                        f"got {_check.describe(spec)}")
+    cell, _, rest = spec.partition(":")
+    cell = _check.one_of("model", cell.strip().lower(), CELLS)
+    types = _COMMON | _OWN.get(cell, {})
+    options = {}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, eq, text = (s.strip() for s in item.partition("="))
+        if not eq or key not in types:
+            raise ValueError(f"model {spec!r}: expected KEY=VALUE with KEY one of "
+                             f"{', '.join(types)} (for {cell}), got {item!r}")
+        options[key] = _value(spec, key, text, types[key])
+    return cell, options
+
+
+def _value(spec: str, key: str, text: str, kind: type):
+    if kind is bool:
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"model {spec!r}: {key}: expected true or false, got {text!r}")
+        return text.lower() == "true"
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(f"model {spec!r}: {key}: expected an integer, got {text!r}") from None
+    return text
+
+
+def build(spec: str, input_size: int) -> TorchStyleRNN:
+    """A fresh network with torch.nn.LSTM's interface reading `input_size` features:
+    forward(x (T, B, input_size)) -> (output (T, B, O), final state)."""
+    cell, options = parse(spec)
+    H = options.pop("hidden_size", 32)
+    layers = options.pop("num_layers", 1)
+    init = options.pop("recurrent_init", "default")
+
+    def make_cell(size: int):
+        if cell == "lstm":
+            return LSTMCell(size, H, recurrent_init=init, **options)
+        if cell == "gru":
+            return GRUCell(size, H, spec=GRUSpec(options.get("reset_after", True)),
+                           recurrent_init=init)
+        if cell == "elman":
+            return ElmanCell(size, H, recurrent_init=init, **options)
+        if cell == "jordan":
+            return JordanCell(size, H, H, recurrent_init=init, **options)
+        # MUT1 and MUT2 add the raw input to the state: a learned projection when sizes differ
+        kind = cell.upper()
+        return MUTCell(size, H, kind=kind, recurrent_init=init,
+                       input_proj=kind != "MUT3" and size != H)
+
+    try:
+        return TorchStyleRNN(make_cell, input_size, layers)
+    except (TypeError, ValueError) as error:  # the cells and layers name their argument
+        raise ValueError(f"model {spec!r}: {error}") from error
