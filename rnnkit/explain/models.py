@@ -12,10 +12,8 @@ output size is hidden_size).
 from __future__ import annotations
 
 from rnnkit import _check
-from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
 from rnnkit.layers import TorchStyleRNN
-
-CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3")
+from rnnkit.models.network import CELLS, ModelConfig, build_network
 _COMMON = {"hidden_size": int, "num_layers": int, "recurrent_init": str}
 _OWN = {"lstm": {"spec": str, "proj_size": int}, "gru": {"reset_after": bool},
         "elman": {"nonlinearity": str}, "jordan": {"nonlinearity": str}}
@@ -53,29 +51,11 @@ def _value(spec: str, key: str, text: str, kind: type):
 
 
 def build(spec: str, input_size: int) -> TorchStyleRNN:
-    """A fresh network with torch.nn.LSTM's interface reading `input_size` features:
-    forward(x (T, B, input_size)) -> (output (T, B, O), final state)."""
+    """A fresh network with torch.nn.LSTM's interface reading `input_size` features, built as
+    a config's [model] section would be: forward(x (T, B, input_size)) -> (output (T, B, O),
+    final state)."""
     cell, options = parse(spec)
-    H = options.pop("hidden_size", 32)
-    layers = options.pop("num_layers", 1)
-    init = options.pop("recurrent_init", "default")
-
-    def make_cell(size: int):
-        if cell == "lstm":
-            return LSTMCell(size, H, recurrent_init=init, **options)
-        if cell == "gru":
-            return GRUCell(size, H, spec=GRUSpec(options.get("reset_after", True)),
-                           recurrent_init=init)
-        if cell == "elman":
-            return ElmanCell(size, H, recurrent_init=init, **options)
-        if cell == "jordan":
-            return JordanCell(size, H, H, recurrent_init=init, **options)
-        # MUT1 and MUT2 add the raw input to the state: a learned projection when sizes differ
-        kind = cell.upper()
-        return MUTCell(size, H, kind=kind, recurrent_init=init,
-                       input_proj=kind != "MUT3" and size != H)
-
     try:
-        return TorchStyleRNN(make_cell, input_size, layers)
-    except (TypeError, ValueError) as error:  # the cells and layers name their argument
-        raise ValueError(f"model {spec!r}: {error}") from error
+        return build_network(ModelConfig(cell=cell, **options), input_size)
+    except ValueError as error:  # the cells and layers name their argument
+        raise ValueError(f"model {spec!r}: {error.__cause__ or error}") from error
