@@ -11,6 +11,7 @@ The tasks that train it on a stream of tokens are in `stream.py` (a generated ch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import torch
@@ -67,8 +68,9 @@ def generate(model: nn.Module, vocab: Vocab, prime: Sequence[str], length: int,
     gradients. prime: at least one token; tokens outside the vocabulary read as its unknown
     token (an error if it has none), as the validation text does. Each token is drawn from
     softmax(logits / temperature) (lower: closer to the most likely token), or with greedy=True
-    is the most likely one. generator: a CPU torch.Generator for the draws (None: torch's global
-    generator), so that a seed fixes the sample."""
+    is the most likely one; never the unknown token, which names no text. generator: a CPU
+    torch.Generator for the draws (None: torch's global generator), so that a seed fixes the
+    sample."""
     if isinstance(prime, str) or not isinstance(prime, Sequence) or not prime:
         raise ValueError(f"prime: expected a non-empty list of tokens, got {_check.describe(prime)}")
     _check.positive_int("length", length, allow_zero=True)
@@ -83,7 +85,10 @@ def generate(model: nn.Module, vocab: Vocab, prime: Sequence[str], length: int,
     with torch.no_grad():
         logits, state = model(ids)
         while len(picked) < length:
-            picked.append(_pick(logits[-1, 0], temperature, greedy, generator))
+            last = logits[-1, 0]
+            if vocab.unk is not None:
+                last[vocab.unk_index] = -math.inf
+            picked.append(_pick(last, temperature, greedy, generator))
             logits, state = model(ids.new_tensor([[picked[-1]]]), state)
     model.train(was_training)
     return vocab.decode(picked)

@@ -89,10 +89,10 @@ class LanguageModelTask(NextTokenTask):
         except DataFormatError as error:
             raise DataError(f"data.path: {error}") from error
         tokens = char_tokens(text) if self.data.level == "char" else word_tokens(text)
-        valid, test = self.data.valid_fraction, self.data.test_fraction
-        train, rest = split_by_fraction(tokens, 1.0 - valid - test)
-        valid, test = split_by_fraction(rest, valid / (valid + test)) if test else (rest, [])
-        return {"train": train, "valid": valid, "test": test}
+        train, rest = split_by_fraction(tokens, 1.0 - self.data.valid_fraction
+                                        - self.data.test_fraction)
+        cut = len(rest) - int(len(tokens) * self.data.test_fraction)
+        return {"train": train, "valid": rest[:cut], "test": rest[cut:]}
 
     def _ids(self, parts: dict[str, list[str]]) -> dict[str, torch.Tensor]:
         return {name: torch.tensor(self.vocab.encode(tokens), dtype=torch.int64)
