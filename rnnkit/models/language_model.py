@@ -72,7 +72,8 @@ def generate(model: nn.Module, vocab: Vocab, prime: Sequence[str], length: int,
     torch.Generator for the draws (None: torch's global generator), so that a seed fixes the
     sample."""
     if isinstance(prime, str) or not isinstance(prime, Sequence) or not prime:
-        raise ValueError(f"prime: expected a non-empty list of tokens, got {_check.describe(prime)}")
+        raise ValueError(f"prime: expected a non-empty list of tokens, "
+                         f"got {_check.describe(prime)}")
     _check.positive_int("length", length, allow_zero=True)
     if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
             or temperature <= 0:
@@ -82,15 +83,17 @@ def generate(model: nn.Module, vocab: Vocab, prime: Sequence[str], length: int,
     was_training = model.training
     model.eval()
     picked: list[int] = []
-    with torch.no_grad():
-        logits, state = model(ids)
-        while len(picked) < length:
-            last = logits[-1, 0]
-            if vocab.unk is not None:
-                last[vocab.unk_index] = -math.inf
-            picked.append(_pick(last, temperature, greedy, generator))
-            logits, state = model(ids.new_tensor([[picked[-1]]]), state)
-    model.train(was_training)
+    try:
+        with torch.no_grad():
+            logits, state = model(ids)
+            while len(picked) < length:
+                last = logits[-1, 0]
+                if vocab.unk is not None:
+                    last[vocab.unk_index] = -math.inf
+                picked.append(_pick(last, temperature, greedy, generator))
+                logits, state = model(ids.new_tensor([[picked[-1]]]), state)
+    finally:
+        model.train(was_training)
     return vocab.decode(picked)
 
 
