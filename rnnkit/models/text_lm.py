@@ -103,6 +103,12 @@ class LanguageModelTask(NextTokenTask):
             self._splits = self._ids(self._read())
         return self._splits
 
+    def stream_batch(self, split, batch_size):
+        if split == "test" and not self.data.test_fraction:
+            raise DataError("data.test_fraction: 0, so there is no test split; evaluate on the "
+                            "valid split, or train with a test fraction")
+        return super().stream_batch(split, batch_size)
+
     def tokens_of(self, text):
         """Characters; or words, with <eos> at each line break, as the file is read."""
         if self.data.level == "char":

@@ -312,9 +312,11 @@ def test_bad_fractions_and_a_missing_path_are_config_errors(tmp_path):
 
 
 def test_a_split_too_small_for_the_batch_names_the_split(tmp_path):
-    task = task_of(corpus(tmp_path))
-    with pytest.raises(DataError, match="data: the test split has 0 tokens, too few for 4 "
+    task = task_of(corpus(tmp_path))  # 1440 characters: 144 validate
+    with pytest.raises(DataError, match="data: the valid split has 144 tokens, too few for 100 "
                                         "parallel streams"):
+        task.stream_batch("valid", 100)
+    with pytest.raises(DataError, match="data.test_fraction: 0, so there is no test split"):
         task.stream_batch("test", 4)
 
 
