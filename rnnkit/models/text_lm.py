@@ -71,7 +71,7 @@ class LanguageModelTask(NextTokenTask):
 
     @property
     def metric_names(self):
-        return ("loss", "perplexity", "accuracy") + (("bpc",) if self.data.level == "char" else ())
+        return NextTokenTask.metric_names + (("bpc",) if self.data.level == "char" else ())
 
     def metrics(self, sums):
         metrics = super().metrics(sums)
