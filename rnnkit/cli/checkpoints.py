@@ -30,8 +30,8 @@ def add_parsers(commands) -> None:
         "predict", help="predict from raw input, one line per example",
         description="Read examples, one per line, from a file or stdin and write one prediction "
                     "per line. The format is the task's: adding, `value,marker` pairs "
-                    "('0.3,0 0.5,1 0.9,1'); stream, a prefix of symbols (characters when trained "
-                    "on a text file) whose next symbol is predicted.")
+                    "('0.3,0 0.5,1 0.9,1'); language_model and stream, a prefix of text (symbols "
+                    "separated by spaces for stream) whose next token is predicted.")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
     parser.add_argument("--input", default="-", metavar="FILE",
                         help="the examples, one per line (default: stdin)")

@@ -3,6 +3,7 @@
     rnnkit train    train a model from a config (no config: the one-minute demo)
     rnnkit eval     evaluate a trained model on a split
     rnnkit predict  predictions of a trained model for raw input
+    rnnkit generate text sampled from a trained language model
     rnnkit info     a checkpoint's config, sizes and metrics
     rnnkit export   a trained model as ONNX or TorchScript
     rnnkit demo     six cells race on the adding problem
@@ -19,7 +20,7 @@ import argparse
 import sys
 
 from rnnkit import bench, demo
-from rnnkit.cli import checkpoints, explain, train
+from rnnkit.cli import checkpoints, explain, generate, train
 from rnnkit.errors import RnnkitError, TrainingError
 
 
@@ -28,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     train.add_parser(commands)
     checkpoints.add_parsers(commands)
+    generate.add_parser(commands)
     checkpoints.add_export_parser(commands)
     explain.add_parser(commands)
     demo_parser = commands.add_parser("demo", help="six cells race on the adding problem",

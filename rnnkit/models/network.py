@@ -19,9 +19,12 @@ class ModelConfig:
     cell: one of CELLS. spec: the LSTM's variant, as `LSTMCell(spec=...)` takes it ("torch",
     "vanilla" (peepholes), "CIFG", "NIAF+NOAF", ...). reset_after: the GRU's convention (True is
     PyTorch's). nonlinearity: Elman's and Jordan's ("tanh", "relu", "sigmoid"). proj_size: the
-    LSTM's projection (0 = none). Dropout: `dropout` between layers, `variational` for one mask
-    per sequence, `recurrent_dropout` on the fed-back state, `weight_drop` (DropConnect on the
-    recurrent weights). embedding_size: for tasks whose inputs are symbols (0 = hidden_size)."""
+    LSTM's projection (0 = none). Dropout: `dropout` between layers, `input_dropout` on the
+    first layer's input, `output_dropout` on the last layer's output (Zaremba et al. 2014),
+    `variational` for one mask per sequence, `recurrent_dropout` on the fed-back state,
+    `weight_drop` (DropConnect on the recurrent weights). embedding_size: for tasks whose inputs
+    are symbols (0 = hidden_size). tie_weights: for tasks that predict symbols, the output layer
+    reuses the input embedding matrix (Press & Wolf 2017; Inan et al. 2017)."""
 
     cell: str = field(default="lstm", metadata={"choices": CELLS})
     hidden_size: int = field(default=32, metadata={"min": 1})
@@ -33,10 +36,13 @@ class ModelConfig:
     proj_size: int = field(default=0, metadata={"min": 0})
     recurrent_init: str = "default"
     dropout: float = 0.0
+    input_dropout: float = 0.0
+    output_dropout: float = 0.0
     variational: bool = False
     recurrent_dropout: float = 0.0
     weight_drop: float = 0.0
     embedding_size: int = field(default=0, metadata={"min": 0})
+    tie_weights: bool = False
 
 
 def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:
@@ -66,6 +72,7 @@ def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:
     try:
         return TorchStyleRNN(make_cell, input_size, cfg.num_layers, dropout=cfg.dropout,
                              bidirectional=cfg.bidirectional, variational=cfg.variational,
+                             input_dropout=cfg.input_dropout, output_dropout=cfg.output_dropout,
                              recurrent_dropout=cfg.recurrent_dropout,
                              weight_drop=cfg.weight_drop)
     except (TypeError, ValueError) as error:  # the layers name their argument

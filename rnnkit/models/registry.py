@@ -6,8 +6,10 @@ from rnnkit.errors import ConfigError
 from rnnkit.models.adding import AddingTask
 from rnnkit.models.stream import StreamTask
 from rnnkit.models.task import Task
+from rnnkit.models.text_lm import LanguageModelTask
 
-TASKS: dict[str, type[Task]] = {task.name: task for task in (AddingTask, StreamTask)}
+TASKS: dict[str, type[Task]] = {task.name: task
+                                for task in (AddingTask, StreamTask, LanguageModelTask)}
 
 
 def task_class(name) -> type[Task]:

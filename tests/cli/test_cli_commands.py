@@ -11,7 +11,7 @@ import pytest
 from rnnkit.cli.main import main
 from cli_helpers import write_config
 
-COMMANDS = ["train", "eval", "predict", "info", "export", "demo", "bench"]
+COMMANDS = ["train", "eval", "predict", "generate", "info", "export", "demo", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)

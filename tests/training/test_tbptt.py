@@ -8,7 +8,7 @@ from torch import nn
 
 from rnnkit.models import Batch
 from rnnkit.models.network import ModelConfig
-from rnnkit.models.stream import SymbolLM
+from rnnkit.models.language_model import LanguageModel
 from rnnkit.training import tbptt
 
 
@@ -85,7 +85,7 @@ def test_k1_k2_gradient_equals_the_hand_computation(k1, k2):
 
 def test_the_carried_state_is_detached_and_is_the_state_after_the_carry_step():
     torch.manual_seed(0)
-    model = SymbolLM(ModelConfig(cell="lstm", hidden_size=5, embedding_size=3), vocab_size=4)
+    model = LanguageModel(ModelConfig(cell="lstm", hidden_size=5, embedding_size=3), vocab_size=4)
     x = torch.randint(4, (12, 2))
     stream = Batch(x, torch.randint(4, (12, 2)), 24, target_dim=1)
     window = tbptt.windows(12, 4, 6)[1]  # start 2, carry 6, loss 4..8

@@ -16,6 +16,9 @@ TINY = {
                "data": {"vocab_size": 6, "train_tokens": 400, "valid_tokens": 100,
                         "test_tokens": 100},
                "train": {"k1": 5, "k2": 8}},
+    # needs data={"path": ...}
+    "language_model": {"task": "language_model",
+                       "model": {"hidden_size": 8, "embedding_size": 4}, "train": {"k1": 5}},
 }
 
 
