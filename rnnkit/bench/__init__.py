@@ -92,6 +92,8 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="T=50, B=16, H=64, 3 repeats: every case in under a minute")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch's intra-op threads for both sides (default: torch's choice)")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory pass")
     parser.add_argument("--json", metavar="PATH", help="write the records as JSON")
     parser.add_argument("--markdown", metavar="PATH",
@@ -110,6 +112,8 @@ def run(args) -> int:
         if getattr(args, key):
             grid[key] = getattr(args, key)
     repeats = args.repeats or (3 if args.quick else 10)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
             "command": "rnnkit bench " + " ".join(sys.argv[1:]),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor()}",
