@@ -106,6 +106,23 @@ def main(argv=None) -> int:
     return run(args)
 
 
+def _command_line() -> str:
+    """How this run was started, as the user typed it (`rnnkit bench ...` or through
+    `python -m rnnkit.bench ...`, where argv has no "bench")."""
+    args = sys.argv[1:]
+    return " ".join(["rnnkit", *args] if args[:1] == ["bench"] else ["rnnkit bench", *args])
+
+
+def _cpu_model() -> str:
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def run(args) -> int:
     grid = dict(QUICK_GRID if args.quick else FULL_GRID)
     for key in grid:
@@ -115,8 +132,8 @@ def run(args) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "command": "rnnkit bench " + " ".join(sys.argv[1:]),
-            "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.processor()}",
+            "command": _command_line(),
+            "machine": f"{_cpu_model()}, {platform.machine()}, {os.cpu_count()} cores",
             "python": platform.python_version(), "torch": torch.__version__,
             "threads": torch.get_num_threads(), "repeats": repeats, "warmup": args.warmup,
             # other work on the machine slows both sides unevenly: the reader should see it
