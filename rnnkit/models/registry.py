@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from rnnkit.errors import ConfigError
 from rnnkit.models.adding import AddingTask
+from rnnkit.models.music import MusicTask
+from rnnkit.models.sst import SSTTask
 from rnnkit.models.stream import StreamTask
 from rnnkit.models.task import Task
 
-TASKS: dict[str, type[Task]] = {task.name: task for task in (AddingTask, StreamTask)}
+TASKS: dict[str, type[Task]] = {
+    task.name: task for task in (AddingTask, StreamTask, SSTTask, MusicTask)}
 
 
 def task_class(name) -> type[Task]:

@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from rnnkit.errors import DataError
 from rnnkit.models.network import ModelConfig, build_network
-from rnnkit.models.task import SPLITS, Batch, Task
+from rnnkit.models.task import SPLITS, Batch, Task, cross_entropy_sums
 
 EXPORT_LENGTH = 32  # the steps of an exported model's input unless export asks for others
 
@@ -137,11 +137,7 @@ class StreamTask(Task):
         return Batch(inputs, targets, targets.numel(), target_dim=1)
 
     def loss(self, outputs, targets):
-        flat, target = outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1)
-        loss = nn.functional.cross_entropy(flat, target)
-        sums = {"nll": loss.item() * len(target),
-                "correct": (flat.argmax(-1) == target).sum().item(), "n": len(target)}
-        return loss, sums
+        return cross_entropy_sums(outputs, targets)
 
     def metrics(self, sums):
         loss = sums["nll"] / sums["n"]
