@@ -16,7 +16,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from rnnkit.data import Tree, Vocab, binary_view, pad_sequences, read_trees
+from rnnkit.data import (Tree, Vocab, binary_label, binary_view, pad_sequences,
+                         read_trees)
 from rnnkit.errors import DataError
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.task import (SPLITS, Batch, Task, bucketed, cross_entropy_sums,
@@ -53,11 +54,17 @@ class Examples(NamedTuple):
     lengths: Tensor
 
 
-def labelled_phrases(trees: list[Tree], phrases: bool) -> list[tuple[list[str], int]]:
-    """(words, label) of each tree's root; with `phrases`, of each distinct phrase with a label
-    instead (a phrase's words fix its label in SST, so the first one met is kept)."""
+def labelled_examples(trees: list[Tree], granularity: str,
+                      phrases: bool) -> list[tuple[list[str], int]]:
+    """(words, label) of each sentence (binary: neutral ones dropped); with `phrases`, of each
+    distinct phrase with a label instead (the sentences among them). A phrase's words fix its
+    label in SST, so the first one met is kept."""
     if not phrases:
-        return [(tree.words(), tree.label) for tree in trees]
+        sentences = binary_view(trees) if granularity == "binary" else trees
+        return [(tree.words(), tree.label) for tree in sentences]
+    if granularity == "binary":
+        # The phrases of neutral sentences count too: only neutral phrases are left out.
+        trees = [tree.map_labels(binary_label) for tree in trees]
     labels: dict[tuple[str, ...], int] = {}
     for tree in trees:
         for node in tree.postorder():
@@ -82,19 +89,20 @@ class SSTTask(Task):
         # Training: read every split now, so that a missing or bad file stops the run before
         # anything is written.
         trees = {split: self._read(split) for split in SPLITS}
-        counts = Counter(word for tree in trees["train"] for word in self.tokens(tree.words()))
+        sentences = labelled_examples(trees["train"], data.granularity, phrases=False)
+        counts = Counter(word for words, _ in sentences for word in self.tokens(words))
         self.vocab = Vocab.from_counts(counts, min_freq=data.min_freq)
         self._splits = {split: self._encode(split, trees[split]) for split in SPLITS}
 
     def _read(self, split: str) -> list[Tree]:
-        trees = read_data(read_trees, Path(self.data.path) / FILES[split])
-        return binary_view(trees) if self.data.granularity == "binary" else trees
+        return read_data(read_trees, Path(self.data.path) / FILES[split])
 
     def tokens(self, words: list[str]) -> list[str]:
         return [word.lower() for word in words] if self.data.lowercase else words
 
     def _encode(self, split: str, trees: list[Tree]) -> Examples:
-        examples = labelled_phrases(trees, self.data.phrases and split == "train")
+        examples = labelled_examples(trees, self.data.granularity,
+                                     self.data.phrases and split == "train")
         ids = [torch.tensor(self.vocab.encode(self.tokens(words))) for words, _ in examples]
         return Examples(ids, torch.tensor([label for _, label in examples]),
                         torch.tensor([len(i) for i in ids]))
