@@ -2,6 +2,7 @@
 treebank files, and `rnnkit train` / `eval` / `predict` on them."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -12,6 +13,7 @@ from rnnkit.models import ModelConfig
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.pooling import POOLINGS, SequencePooling
 from rnnkit.models.sst import SSTData, SSTTask, labelled_examples
+from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
 from rnnkit.training.evaluate import load_trained
 
@@ -222,3 +224,12 @@ def test_train_eval_and_predict_on_raw_sentences(trained, sst, tmp_path, capsys)
     labels = capsys.readouterr().out.splitlines()
     assert len(labels) == 2 and set(labels) <= set(restored.labels)
     assert labels[0] == restored.predict(load_trained(trained).model, ["Good film"])[0]
+
+
+@pytest.mark.parametrize("granularity", ["binary", "fine"])
+def test_the_sst_configs_load(granularity):
+    config = configs.load(Path(__file__).resolve().parents[2] / "configs"
+                          / f"sst_{granularity}.toml")
+    assert (config.task, config.data.granularity, config.model.pooling) == (
+        "sst", granularity, "mean")
+    assert config.model.bidirectional and config.data.phrases

@@ -3,6 +3,7 @@ shifted by one step, and `rnnkit train` / `eval` / `predict` on a tiny JSB-style
 
 import json
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -11,7 +12,9 @@ from rnnkit.cli.main import main
 from rnnkit.data import NUM_KEYS
 from rnnkit.errors import DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.music import PADDING, MusicData, MusicTask, shifted, step_nll
+from rnnkit.models.music import (PADDING, MusicData, MusicTask, NoteModel, shifted,
+                                 step_nll)
+from rnnkit.training import config as configs
 from rnnkit.training.evaluate import evaluate, load_trained
 
 PIECES = {  # MIDI notes per quarter-note step; the pieces' lengths differ, so batches are padded
@@ -152,3 +155,16 @@ def test_train_eval_and_predict_from_the_command_line(cell, jsb, tmp_path, capsy
         assert line == "-" or all(21 <= int(note) <= 108 for note in line.split(","))
     trained = load_trained(tmp_path / "run")
     assert trained.task.predict(trained.model, ["48,60"]) == [lines[1]]
+
+
+@pytest.mark.parametrize("name, cell, parameters", [
+    ("jsb_tanh", "elman", 20_056), ("jsb_lstm", "lstm", 19_944), ("jsb_gru", "gru", 19_809),
+    ("jsb_vanilla", "lstm", 20_046)])
+def test_the_jsb_configs_have_about_20k_parameters_as_their_comments_say(name, cell,
+                                                                         parameters):
+    path = Path(__file__).resolve().parents[2] / "configs" / f"{name}.toml"
+    config = configs.load(path)
+    assert config.task == "music" and config.model.cell == cell
+    model = NoteModel(config.model)
+    assert sum(p.numel() for p in model.parameters()) == parameters
+    assert f"{parameters:,} parameters" in path.read_text().replace("\n# ", " ")
