@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rnnkit import engines
 from rnnkit.cli.main import main
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
@@ -233,3 +234,14 @@ def test_the_sst_configs_load(granularity):
     assert (config.task, config.data.granularity, config.model.pooling) == (
         "sst", granularity, "mean")
     assert config.model.bidirectional and config.data.phrases
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")  # still works in 2.13
+def test_the_classifier_exports_to_torchscript(trained, tmp_path):
+    assert main(["export", str(trained), "--format", "torchscript",
+                 "--output", str(tmp_path / "model.pt")]) == 0
+    restored = load_trained(trained)
+    model = restored.model
+    x = torch.randint(len(restored.task.vocab), (20, 3))  # the exported length, any batch
+    with engines.use("loop"), torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(tmp_path / "model.pt"))(x), model(x)[0])

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from rnnkit import engines
 from rnnkit.cli.main import main
 from rnnkit.data import NUM_KEYS
 from rnnkit.errors import DataError
@@ -168,3 +169,16 @@ def test_the_jsb_configs_have_about_20k_parameters_as_their_comments_say(name, c
     model = NoteModel(config.model)
     assert sum(p.numel() for p in model.parameters()) == parameters
     assert f"{parameters:,} parameters" in path.read_text().replace("\n# ", " ")
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")  # still works in 2.13
+def test_the_note_model_exports_to_torchscript(jsb, tmp_path):
+    config = tmp_path / "music.toml"
+    config.write_text(CONFIG.format(cell="lstm", data=jsb, folder=tmp_path / "run"))
+    assert main(["train", str(config), "--set", "train.epochs=1"]) == 0
+    assert main(["export", str(tmp_path / "run"), "--format", "torchscript", "--length", "6",
+                 "--output", str(tmp_path / "model.pt")]) == 0
+    x = torch.randint(2, (6, 3, NUM_KEYS)).float()
+    with engines.use("loop"), torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(tmp_path / "model.pt"))(x),
+                                   load_trained(tmp_path / "run").model(x)[0])
