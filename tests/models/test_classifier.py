@@ -17,6 +17,7 @@ from rnnkit.models.sst import SSTData, SSTTask, labelled_examples
 from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
 from rnnkit.training.evaluate import load_trained
+from rnnkit.training.trainer import Trainer
 
 LENGTHS = torch.tensor([5, 2, 4, 1])
 
@@ -166,6 +167,11 @@ def test_bad_granularity_and_missing_data_are_errors_that_name_them(sst, tmp_pat
         from_dict({"task": "sst", "data": {"path": str(sst), "granularity": "coarse"}})
     with pytest.raises(ConfigError, match="data.path: required"):
         from_dict({"task": "sst"})
+    with pytest.raises(ConfigError, match="model.pooling: expected one of last, mean, max, "
+                                          "attention, got 'sum'"):
+        from_dict({"task": "sst", "data": {"path": "."}, "model": {"pooling": "sum"}})
+    with pytest.raises(ConfigError, match="model.head_dropout: expected a value < 1.0, got 1.0"):
+        from_dict({"task": "sst", "data": {"path": "."}, "model": {"head_dropout": 1}})
     (sst / "dev.txt").unlink()
     with pytest.raises(DataError, match=f"data.path: cannot read '{sst / 'dev.txt'}'"):
         task(sst)
@@ -245,3 +251,22 @@ def test_the_classifier_exports_to_torchscript(trained, tmp_path):
     x = torch.randint(len(restored.task.vocab), (20, 3))  # the exported length, any batch
     with engines.use("loop"), torch.no_grad():
         torch.testing.assert_close(torch.jit.load(str(tmp_path / "model.pt"))(x), model(x)[0])
+
+
+def test_a_resumed_run_ends_where_an_uninterrupted_one_does(sst, tmp_path):
+    """Bucketed batches and dropout: the order and the masks come back with the checkpoint."""
+    def config(folder):
+        return from_dict({"task": "sst", "quiet": True,
+                          "model": {"hidden_size": 6, "embedding_dropout": 0.3,
+                                    "head_dropout": 0.3, "pooling": "attention"},
+                          "data": {"path": str(sst), "granularity": "fine", "phrases": True},
+                          "train": {"epochs": 3, "batch_size": 4, "threads": 1,
+                                    "device": "cpu"},
+                          "run": {"folder": str(folder), "plots": False}})
+    whole = Trainer(config(tmp_path / "whole"))
+    whole.fit()
+    Trainer(config(tmp_path / "parts")).fit(stop_at=5)  # inside epoch 2 of 4 batches each
+    resumed = Trainer(config(tmp_path / "parts"), resume=True)
+    resumed.fit()
+    for name, value in whole.model.state_dict().items():
+        torch.testing.assert_close(resumed.model.state_dict()[name], value, rtol=0, atol=0)
