@@ -17,7 +17,7 @@ from torch import Tensor, nn
 
 from rnnkit.data import NUM_KEYS, pad_sequences, piano_roll, read_jsb
 from rnnkit.data.jsb import LOWEST_NOTE
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.network import ModelConfig, build_network
 from rnnkit.models.task import Batch, Task, bucketed, read_data
 
@@ -74,6 +74,10 @@ class MusicTask(Task):
 
     def __init__(self, data: MusicData, model, state=None):
         super().__init__(data, model, state)
+        if model.bidirectional:
+            raise ConfigError("model.bidirectional: the music task predicts each step from the "
+                              "steps before it, which a backward direction would read past; "
+                              "expected false, got true")
         self._rolls: dict[str, list[Tensor]] | None = None
         if state is None:  # training: a missing or bad file stops the run before it starts
             self.rolls()

@@ -11,7 +11,7 @@ import torch
 from rnnkit import engines
 from rnnkit.cli.main import main
 from rnnkit.data import NUM_KEYS
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
 from rnnkit.models.music import (PADDING, MusicData, MusicTask, NoteModel, shifted,
                                  step_nll)
@@ -107,12 +107,14 @@ def test_padding_changes_no_output_at_true_steps(jsb):
     torch.testing.assert_close(model(noisy, lengths=batch.lengths)[0][:2], logits[:2])
 
 
-def test_missing_data_and_bad_prediction_input_name_the_path_and_line(tmp_path, jsb):
+def test_errors_name_the_path_the_key_and_the_line(tmp_path, jsb):
     with pytest.raises(DataError, match=f"data.path: cannot read '{tmp_path / 'no.json'}'"):
         task(tmp_path / "no.json")
     jsb.write_text(json.dumps({"train": [[[60, 200]]], "valid": [], "test": []}))
     with pytest.raises(DataError, match="split 'train', piece 0, step 0, note 1: expected a MIDI"):
         task(jsb)
+    with pytest.raises(ConfigError, match="model.bidirectional: the music task predicts"):
+        MusicTask(MusicData(str(jsb)), ModelConfig(bidirectional=True))
     music = restored()
     with pytest.raises(DataError, match="input line 2: expected steps separated by spaces"):
         music.predict(music.build_model(), ["60,64 -", "60;64"])
