@@ -31,7 +31,11 @@ def add_parsers(commands) -> None:
         description="Read examples, one per line, from a file or stdin and write one prediction "
                     "per line. The format is the task's: adding, `value,marker` pairs "
                     "('0.3,0 0.5,1 0.9,1'); language_model and stream, a prefix of text (symbols "
-                    "separated by spaces for stream) whose next token is predicted.")
+                    "separated by spaces for stream) whose next token is predicted; sst, a "
+                    "sentence with its words separated by spaces ('it \'s a gorgeous film .') "
+                    "whose label is predicted; music, steps separated by spaces, each its MIDI "
+                    "notes joined by commas or '-' for silence ('60,64,67 62,65 -'), whose next "
+                    "step's notes are predicted.")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
     parser.add_argument("--input", default="-", metavar="FILE",
                         help="the examples, one per line (default: stdin)")

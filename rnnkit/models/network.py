@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
 from rnnkit.errors import ConfigError
 from rnnkit.layers import TorchStyleRNN
+from rnnkit.models.pooling import POOLINGS
 
 CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3")
 
@@ -23,8 +24,11 @@ class ModelConfig:
     first layer's input, `output_dropout` on the last layer's output (Zaremba et al. 2014),
     `variational` for one mask per sequence, `recurrent_dropout` on the fed-back state,
     `weight_drop` (DropConnect on the recurrent weights). embedding_size: for tasks whose inputs
-    are symbols (0 = hidden_size). tie_weights: for tasks that predict symbols, the output layer
-    reuses the input embedding matrix (Press & Wolf 2017; Inan et al. 2017)."""
+    are symbols (0 = hidden_size); embedding_dropout: on their embeddings (in the classifier).
+    tie_weights: for tasks that predict symbols, the output layer reuses the input embedding
+    matrix (Press & Wolf 2017; Inan et al. 2017). For classifiers: `pooling`, how the sequence
+    of outputs becomes one vector (one of POOLINGS, see models/pooling.py), and `head_dropout`
+    on that vector before the output layer."""
 
     cell: str = field(default="lstm", metadata={"choices": CELLS})
     hidden_size: int = field(default=32, metadata={"min": 1})
@@ -43,6 +47,9 @@ class ModelConfig:
     weight_drop: float = 0.0
     embedding_size: int = field(default=0, metadata={"min": 0})
     tie_weights: bool = False
+    embedding_dropout: float = field(default=0.0, metadata={"min": 0.0, "below": 1.0})
+    pooling: str = field(default="last", metadata={"choices": POOLINGS})
+    head_dropout: float = field(default=0.0, metadata={"min": 0.0, "below": 1.0})
 
 
 def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:

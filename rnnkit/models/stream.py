@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from rnnkit.data.batching import parallel_streams
 from rnnkit.data.vocab import Vocab
 from rnnkit.errors import DataError
 from rnnkit.models.language_model import LanguageModel
-from rnnkit.models.task import SPLITS, Batch, Task
+from rnnkit.models.task import SPLITS, Batch, Task, cross_entropy_sums
 
 EXPORT_LENGTH = 32  # the steps of an exported model's input unless export asks for others
 
@@ -71,11 +71,7 @@ class NextTokenTask(Task):
         return Batch(inputs, targets, targets.numel(), target_dim=1)
 
     def loss(self, outputs, targets):
-        flat, target = outputs.reshape(-1, outputs.shape[-1]), targets.reshape(-1)
-        loss = nn.functional.cross_entropy(flat, target)
-        sums = {"nll": loss.item() * len(target),
-                "correct": (flat.argmax(-1) == target).sum().item(), "n": len(target)}
-        return loss, sums
+        return cross_entropy_sums(outputs, targets)
 
     def metrics(self, sums):
         """loss: nats per token; perplexity: exp(loss); accuracy: the next token is the most

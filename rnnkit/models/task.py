@@ -14,13 +14,16 @@ can carry it across the windows of a stream (truncated BPTT).
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
 from torch import Tensor, nn
 
+from rnnkit.data.batching import BucketBatchSampler
+from rnnkit.data.errors import DataFormatError
+from rnnkit.errors import DataError
 from rnnkit.models.network import ModelConfig
 
 SPLITS = ("train", "valid", "test")
@@ -127,10 +130,47 @@ def is_better(metric: str, new: float, best: float | None) -> bool:
     return new > best if metric.endswith("accuracy") else new < best
 
 
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """The generator that orders a training split's batches in `epoch`: a function of (seed,
+    epoch) alone, so a resumed run sees the order an uninterrupted one sees."""
+    return torch.Generator().manual_seed(seed * 100_003 + epoch)
+
+
 def shuffled(count: int, batch_size: int, epoch: int, seed: int) -> Iterator[Tensor]:
-    """Index batches of a training split: a permutation fixed by (seed, epoch), so a resumed run
-    sees the same order; the last partial batch is dropped so that data-parallel slices stay
-    equal."""
-    order = torch.randperm(count, generator=torch.Generator().manual_seed(seed * 100_003 + epoch))
+    """Index batches of a training split: a permutation fixed by (seed, epoch); the last partial
+    batch is dropped so that data-parallel slices stay equal."""
+    order = torch.randperm(count, generator=epoch_generator(seed, epoch))
     for start in range(0, count - batch_size + 1, batch_size):
         yield order[start:start + batch_size]
+
+
+def bucketed(lengths: Tensor, split: str, batch_size: int, epoch: int,
+             seed: int) -> Iterator[list[int]]:
+    """Index batches of sequences of similar lengths, so that little of a padded batch is
+    padding. The training split: shuffled by (seed, epoch), its last partial batch dropped (as
+    `shuffled`); the other splits in order of length, whole."""
+    train = split == "train"
+    return iter(BucketBatchSampler(lengths, batch_size, drop_last=train, shuffle=train,
+                                   generator=epoch_generator(seed, epoch)))
+
+
+def read_data(read: Callable, path):
+    """read(path), a missing or malformed file reported as a DataError that names it (the
+    command line prints those without a traceback)."""
+    try:
+        return read(path)
+    except OSError as error:
+        raise DataError(f"data.path: cannot read {str(path)!r} "
+                        f"({error.strerror or error})") from error
+    except DataFormatError as error:
+        raise DataError(f"data.path: {error}") from error
+
+
+def cross_entropy_sums(logits: Tensor, targets: Tensor) -> tuple[Tensor, dict[str, float]]:
+    """logits (..., C), targets (...) class ids -> (mean cross-entropy, sums: "nll" its sum,
+    "correct" the argmax hits, "n" the count): a `Task.loss` for classes."""
+    flat, target = logits.reshape(-1, logits.shape[-1]), targets.reshape(-1)
+    loss = nn.functional.cross_entropy(flat, target)
+    sums = {"nll": loss.item() * len(target),
+            "correct": (flat.argmax(-1) == target).sum().item(), "n": len(target)}
+    return loss, sums

@@ -240,6 +240,8 @@ def _check_value(key: str, value, kind, metadata):
         raise ConfigError(f"{key}: expected a value >= {metadata['min']}, got {value}")
     if "above" in metadata and value <= metadata["above"]:
         raise ConfigError(f"{key}: expected a value > {metadata['above']}, got {value}")
+    if "below" in metadata and value >= metadata["below"]:
+        raise ConfigError(f"{key}: expected a value < {metadata['below']}, got {value}")
     return value
 
 
