@@ -9,7 +9,9 @@
 
 Models are named by a spec, CELL[:KEY=VALUE,...] (see `rnnkit.explain.models`): a fresh network
 that reads the adding problem (2 features per step) through a linear output at its last step,
-trained on it first when --steps is given. Errors go to stderr with exit status 2.
+trained on it first when --steps is given. Or, with --checkpoint, a model trained by
+`rnnkit train` on its own task: gates on a line of input in the task's `rnnkit predict` format,
+gradients on a batch of its validation data. Errors go to stderr with exit status 2.
 """
 
 from __future__ import annotations
@@ -28,6 +30,12 @@ from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTC
 from rnnkit.cells.elman import ELMAN_NONLINEARITIES
 from rnnkit.cells.jordan import JORDAN_OUTPUT_ACTIVATIONS
 from rnnkit.explain import adding, models
+from rnnkit.explain.trained import task_gradient_flow
+from rnnkit.models.adding import step_labels
+from rnnkit.training.evaluate import load_trained
+
+DEFAULT_GATES_MODEL = "lstm:hidden_size=16"
+DEFAULT_TRAINING_STEPS = 1000
 
 # Which trace options each cell takes (the others must stay unset).
 TRACE_OPTIONS = {"spec": ("lstm",), "proj_size": ("lstm",), "forget_bias": ("lstm",),
@@ -56,15 +64,24 @@ def _add_gradients(commands) -> None:
                     "the adding problem (Hochreiter & Schmidhuber 1997), measured on a fixed "
                     "batch at initialisation and after --steps training steps, on a log scale; "
                     "plus the learning curves. Without --model: a tanh RNN, an LSTM and a GRU "
-                    "(30 to 50 s with the defaults). Writes gradients.png, "
+                    "(30 to 50 s with the defaults). With --checkpoint: trained models on the "
+                    "first batch of their own validation data instead. Writes gradients.png, "
                     "learning-curves.png and gradients.csv to --out.")
     p.add_argument("--model", action="append", metavar="SPEC",
                    help="a model, CELL[:KEY=VALUE,...], e.g. elman, lstm:spec=CIFG, "
                         "gru:hidden_size=64; repeat for several (default: elman, lstm, gru)")
+    p.add_argument("--checkpoint", action="append", metavar="RUN",
+                   help="a model trained by `rnnkit train` (a run folder or a .pt file), "
+                        "measured on the first --batch sequences of its task's validation "
+                        "split (a language model: the first --length steps of --batch "
+                        "streams), its loss the task's own; repeat to compare (instead of "
+                        "--model and --steps)")
     p.add_argument("--length", type=int, default=50, help="sequence length T (default 50)")
-    p.add_argument("--steps", type=int, default=1000,
-                   help="training steps, batches of --batch (default 1000; 0: no training)")
-    p.add_argument("--batch", type=int, default=64, help="training batch size (default 64)")
+    p.add_argument("--steps", type=int,
+                   help=f"training steps, batches of --batch (default "
+                        f"{DEFAULT_TRAINING_STEPS}; 0: no training)")
+    p.add_argument("--batch", type=int, default=64,
+                   help="batch size of the training and of the measured batch (default 64)")
     p.add_argument("--lr", type=float, default=1e-2, help="Adam's learning rate (default 0.01)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the data")
     p.add_argument("--wrt", metavar="NAME",
@@ -78,16 +95,22 @@ def _add_gates(commands) -> None:
         "gates", help="heat maps of gates, cell state and output over one sequence",
         description="Run a model on one sequence of the adding problem and draw what its first "
                     "cell computes at every step: gates, cell state, output (time on x, units "
-                    "on y). Writes gates.png, gates.html (the picture with the tokens) and "
-                    "gates.npz (the numbers) to --out.")
-    p.add_argument("--model", default="lstm:hidden_size=16", metavar="SPEC",
-                   help="CELL[:KEY=VALUE,...] (default lstm:hidden_size=16)")
-    p.add_argument("--steps", type=int, default=0,
+                    "on y). With --checkpoint: a trained model on a line of its task's input. "
+                    "Writes gates.png, gates.html (the picture with the tokens) and gates.npz "
+                    "(the numbers) to --out.")
+    p.add_argument("--model", metavar="SPEC",
+                   help=f"CELL[:KEY=VALUE,...] (default {DEFAULT_GATES_MODEL})")
+    p.add_argument("--checkpoint", metavar="RUN",
+                   help="a model trained by `rnnkit train` (a run folder or a .pt file) instead "
+                        "of --model; --input is then one line in its task's `rnnkit predict` "
+                        "format, e.g. a sentence for sst")
+    p.add_argument("--steps", type=int,
                    help="train the model this many steps on the adding problem first "
                         "(default 0: as initialised)")
     p.add_argument("--input", metavar="STEPS",
                    help="the sequence: value,marker pairs separated by ';' or spaces, e.g. "
-                        "'0.3,0;0.5,1;0.2,0;0.9,1' (default: a random one of --length steps)")
+                        "'0.3,0;0.5,1;0.2,0;0.9,1' (default: a random one of --length steps); "
+                        "with --checkpoint, a line of the task's input (required)")
     p.add_argument("--length", type=int, default=30,
                    help="sequence length for training and the random sequence (default 30)")
     p.add_argument("--seed", type=int, default=0, help="seed of the weights and the data")
@@ -153,50 +176,88 @@ def run(args) -> int:
 
 
 def gradients(args) -> int:
+    if args.checkpoint:
+        _exclusive(args, "--checkpoint", ("model", "steps"))
+        return _trained_gradients(args)
     networks = {spec: spec for spec in args.model} if args.model else adding.MODELS
-    result = explain.compare_on_adding_problem(networks, length=args.length, steps=args.steps,
+    steps = DEFAULT_TRAINING_STEPS if args.steps is None else args.steps
+    result = explain.compare_on_adding_problem(networks, length=args.length, steps=steps,
                                                batch=args.batch, lr=args.lr, seed=args.seed,
                                                wrt=args.wrt)
     out = _folder(args.out)
-    explain.plot_gradients(result.stages(), out / "gradients.png")
-    written = [out / "gradients.png"]
+    written = _write_gradients(result.stages(), out)
     if result.losses:
         explain.plot_learning_curves(result.losses, out / "learning-curves.png")
         written.append(out / "learning-curves.png")
-    with open(out / "gradients.csv", "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["stage", "model", "t", "dL_dh", "dhT_dh"])
-        for stage, flows in result.stages().items():
-            for model, flow in flows.items():
-                writer.writerows((stage, model, t, a, b)
-                                 for t, (a, b) in enumerate(zip(flow.loss, flow.final)))
-    written.append(out / "gradients.csv")
     print(f"||dL/dh_0|| / ||dL/dh_T-1|| on the adding problem, T = {args.length}:")
     print(f"{'model':<24}{'at init':>12}{'trained':>12}{'final MSE':>12}")
     for model, flow in result.at_init.items():
         trained = f"{result.trained[model].ratio:12.3g}" if result.trained else f"{'-':>12}"
-        mse = (f"{result.losses[model][-max(1, args.steps // 20):].mean():12.4f}"
+        mse = (f"{result.losses[model][-max(1, steps // 20):].mean():12.4f}"
                if result.losses else f"{'-':>12}")
         print(f"{model:<24}{flow.ratio:12.3g}{trained}{mse}")
     _report(written)
     return 0
 
 
+def _trained_gradients(args) -> int:
+    """Each checkpoint's gradient flow on its own validation batch."""
+    flows, losses = {}, {}
+    for run_or_file in args.checkpoint:
+        trained = load_trained(run_or_file)
+        name = _run_name(trained.path, flows)
+        flows[name] = task_gradient_flow(trained.task, trained.model, batch_size=args.batch,
+                                         length=args.length, wrt=args.wrt)
+        losses[name] = trained.config.task
+    written = _write_gradients({"trained, on a validation batch": flows}, _folder(args.out))
+    print(f"||dL/dh_0|| / ||dL/dh_T-1|| of each trained model's first cell:")
+    print(f"{'model':<24}{'task':<16}{'steps':>8}{'ratio':>12}")
+    for name, flow in flows.items():
+        print(f"{name:<24}{losses[name]:<16}{len(flow.loss):>8}{flow.ratio:12.3g}")
+    _report(written)
+    return 0
+
+
+def _write_gradients(stages, out: Path) -> list[Path]:
+    """gradients.png and gradients.csv of {stage: {model: GradientFlow}} in `out`."""
+    explain.plot_gradients(stages, out / "gradients.png")
+    with open(out / "gradients.csv", "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["stage", "model", "t", "dL_dh", "dhT_dh"])
+        for stage, flows in stages.items():
+            for model, flow in flows.items():
+                writer.writerows((stage, model, t, a, b)
+                                 for t, (a, b) in enumerate(zip(flow.loss, flow.final)))
+    return [out / "gradients.png", out / "gradients.csv"]
+
+
 def gates(args) -> int:
-    model = adding.regressor(args.model, args.seed)
-    if args.steps:
-        adding.train(model, steps=args.steps, length=args.length, seed=args.seed)
-    x = (torch.tensor(_numbers(args.input, "--input", width=2)).unsqueeze(1) if args.input
-         else adding.probe_batch(args.length, batch=1, seed=args.seed)[0])
+    if args.checkpoint:
+        _exclusive(args, "--checkpoint", ("model", "steps"))
+        if args.input is None:
+            raise ValueError("--input: expected a line of the task's input (the format of "
+                             "`rnnkit predict`) to run the trained model on, got none")
+        trained = load_trained(args.checkpoint)
+        model, encoded = trained.model, trained.task.encode(args.input)
+        x, tokens = encoded.inputs, encoded.labels
+        label = f"{trained.config.task} model {_run_name(trained.path, {})}"
+        title, caption = label, label
+    else:
+        spec = args.model or DEFAULT_GATES_MODEL
+        model = adding.regressor(spec, args.seed)
+        if args.steps:
+            adding.train(model, steps=args.steps, length=args.length, seed=args.seed)
+        x = (torch.tensor(_numbers(args.input, "--input", width=2)).unsqueeze(1) if args.input
+             else adding.probe_batch(args.length, batch=1, seed=args.seed)[0])
+        tokens = step_labels(x)
+        title = f"{spec}, " + (f"trained {args.steps} steps" if args.steps else "untrained")
+        caption, label = f"{title}: the adding problem, marked numbers in brackets", spec
     values = explain.gate_activations(model.eval(), x)
     names = None if args.names is None else [n.strip() for n in args.names.split(",")]
-    tokens = adding.tokens(x)
-    title = f"{args.model}, " + (f"trained {args.steps} steps" if args.steps else "untrained")
     out = _folder(args.out)
-    figure = explain.plot_gates(values, tokens, out / "gates.png", names=names,
-                                title=f"{title}: the adding problem, marked numbers in brackets")
+    figure = explain.plot_gates(values, tokens, out / "gates.png", names=names, title=caption)
     explain.html_report(tokens, {title: figure}, out / "gates.html",
-                        title=f"rnnkit explain gates: {args.model}")
+                        title=f"rnnkit explain gates: {label}")
     np.savez(out / "gates.npz", **values)
     _report([out / "gates.png", out / "gates.html", out / "gates.npz"])
     return 0
@@ -271,6 +332,21 @@ def _numbers(text: str, option: str, width: int | None) -> list[list[float]]:
             raise ValueError(f"{option}: expected {width} features per step, got {len(row)} "
                              f"at step {t} ({steps[t]!r})")
     return rows
+
+
+def _exclusive(args, flag: str, others) -> None:
+    """An error naming the first of `others` (argument names) that is set along with `flag`."""
+    for other in others:
+        if getattr(args, other) is not None:
+            raise ValueError(f"{flag}: explains a trained model; --{other} belongs to the "
+                             f"adding-problem models, expected one or the other, got both")
+
+
+def _run_name(path: Path, taken) -> str:
+    """A short name for a checkpoint: its run folder's name (the file's name too where it is
+    not the best), the full path where that name is already taken."""
+    name = path.parent.name + ("" if path.name == "best.pt" else f"/{path.name}")
+    return str(path) if name in taken else name
 
 
 def _folder(path: Path) -> Path:

@@ -137,8 +137,3 @@ def plot_learning_curves(losses: Mapping[str, np.ndarray], path: str | Path | No
     ax.legend(fontsize="small")
     return figures.finish(fig, path)
 
-
-def tokens(x: Tensor) -> list[str]:
-    """One sequence of the adding problem, x (T, 1, 2) -> a label per step: its number, in
-    brackets where it is marked."""
-    return [f"[{v:.2f}]" if m else f"{v:.2f}" for v, m in x[:, 0].tolist()]

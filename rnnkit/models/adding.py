@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from rnnkit.data.synthetic import adding_problem
 from rnnkit.errors import DataError
 from rnnkit.models.regressor import SequenceRegressor
-from rnnkit.models.task import SPLITS, Batch, Task, shuffled
+from rnnkit.models.task import SPLITS, Batch, Encoded, Task, shuffled
 
 TOLERANCE = 0.04  # a prediction within this of the target counts as right
 
@@ -74,22 +74,36 @@ class AddingTask(Task):
         mse = sums["squared_error"] / sums["n"]
         return {"loss": mse, "mse": mse, "accuracy": sums["within"] / sums["n"]}
 
+    def encode(self, line, number=1):
+        """One sequence of `value,marker` pairs separated by spaces, e.g. "0.3,0 0.5,1 0.9,1"
+        -> x (T, 1, 2), labelled by `step_labels`."""
+        try:
+            steps = [[float(v) for v in pair.split(",")] for pair in line.split()]
+            x = torch.tensor(steps, dtype=torch.float32).view(-1, 1, 2)
+        except (ValueError, RuntimeError) as error:
+            raise DataError(f"input line {number}: expected value,marker pairs separated by "
+                            f"spaces (e.g. '0.3,0 0.5,1 0.9,1'), got {line!r}") from error
+        if not len(x):
+            raise DataError(f"input line {number}: expected at least one value,marker pair, "
+                            f"got {line!r}")
+        return Encoded(x, step_labels(x))
+
     def predict(self, model, lines):
-        """Each line: one sequence of `value,marker` pairs separated by spaces, e.g.
-        "0.3,0 0.5,1 0.2,0 0.9,1" -> the predicted sum of the marked values (the target is 1.4;
-        the model is most accurate at the length it was trained on)."""
+        """Each line as `encode` reads it -> the predicted sum of the marked values (for
+        "0.3,0 0.5,1 0.2,0 0.9,1" the target is 1.4; the model is most accurate at the length it
+        was trained on)."""
         predictions = []
         for number, line in enumerate(lines, 1):
-            try:
-                steps = [[float(v) for v in pair.split(",")] for pair in line.split()]
-                x = torch.tensor(steps, dtype=torch.float32).view(-1, 1, 2)
-            except (ValueError, RuntimeError) as error:
-                raise DataError(f"input line {number}: expected value,marker pairs separated "
-                                f"by spaces (e.g. '0.3,0 0.5,1 0.9,1'), got {line!r}") from error
             with torch.no_grad():
-                predictions.append(f"{model(x)[0].item():.4f}")
+                predictions.append(f"{model(self.encode(line, number).inputs)[0].item():.4f}")
         return predictions
 
     def example_input(self, length=None):
         x, _ = adding_problem(1, length or self.data.length, torch.Generator().manual_seed(0))
         return x
+
+
+def step_labels(x: Tensor) -> list[str]:
+    """One sequence of the adding problem, x (T, 1, 2) -> a label per step: its number, in
+    brackets where it is marked."""
+    return [f"[{v:.2f}]" if m else f"{v:.2f}" for v, m in x[:, 0].tolist()]

@@ -19,7 +19,7 @@ from rnnkit.data import NUM_KEYS, pad_sequences, piano_roll, read_jsb
 from rnnkit.data.jsb import LOWEST_NOTE
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.network import ModelConfig, build_network
-from rnnkit.models.task import Batch, Task, bucketed, read_data
+from rnnkit.models.task import Batch, Encoded, Task, bucketed, read_data
 
 PADDING = -1.0  # the target at padded steps: no probability is 0 <= p <= 1, so the loss skips it
 SILENCE = "-"  # a step with no note in `predict`'s input and output
@@ -115,31 +115,32 @@ class MusicTask(Task):
         nll = sums["nll"] / sums["n"]
         return {"loss": nll, "nll": nll}
 
-    def predict(self, model, lines):
-        """Each line: the first steps of a piece, separated by spaces, each step its MIDI notes
-        joined by commas or "-" for silence ("60,64,67 62,65,69 -") -> the notes predicted (p >
-        0.5) at the next step, in the same form."""
-        predictions = []
-        for number, line in enumerate(lines, 1):
-            # The inputs for one step more than the line has: the last output predicts it.
-            inputs = shifted(torch.cat([self._parse(line, number), torch.zeros(1, NUM_KEYS)]))
-            with torch.no_grad():
-                logits, _ = model(inputs.unsqueeze(1))
-            keys = (logits[-1, 0] > 0).nonzero().flatten().tolist()
-            predictions.append(",".join(str(LOWEST_NOTE + k) for k in keys) or SILENCE)
-        return predictions
-
-    @staticmethod
-    def _parse(line: str, number: int) -> Tensor:
-        """A line of `predict`'s input -> its piano roll (T, 88)."""
+    def encode(self, line, number=1):
+        """The first steps of a piece, separated by spaces, each step its MIDI notes joined by
+        commas or "-" for silence ("60,64,67 62,65,69 -") -> inputs (T + 1, 1, 88): the silent
+        frame the model starts from, then the T steps, so that output t predicts step t and
+        the last output the step after the line. Labelled by the step each input reads."""
         try:
             steps = [[] if step == SILENCE else [int(note) for note in step.split(",")]
                      for step in line.split()]
-            return piano_roll(steps)
+            roll = piano_roll(steps)
         except ValueError as error:
             raise DataError(f"input line {number}: expected steps separated by spaces, each "
                             f"MIDI notes {LOWEST_NOTE}..108 joined by commas or {SILENCE!r} for "
                             f"silence (e.g. '60,64,67 62,65 -'), got {line!r}") from error
+        inputs = shifted(torch.cat([roll, roll.new_zeros(1, NUM_KEYS)]))
+        return Encoded(inputs.unsqueeze(1), ["(start)"] + line.split())
+
+    def predict(self, model, lines):
+        """Each line, a piece's first steps as `encode` reads it -> the notes predicted (p >
+        0.5) at the next step, in the same form."""
+        predictions = []
+        for number, line in enumerate(lines, 1):
+            with torch.no_grad():
+                logits, _ = model(self.encode(line, number).inputs)
+            keys = (logits[-1, 0] > 0).nonzero().flatten().tolist()
+            predictions.append(",".join(str(LOWEST_NOTE + k) for k in keys) or SILENCE)
+        return predictions
 
     def example_input(self, length=None):
         return torch.randint(2, (length or EXPORT_LENGTH, 1, NUM_KEYS),

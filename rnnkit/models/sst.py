@@ -20,7 +20,7 @@ from rnnkit.data import (Tree, Vocab, binary_label, binary_view, pad_sequences,
                          read_trees)
 from rnnkit.errors import DataError
 from rnnkit.models.classifier import SequenceClassifier
-from rnnkit.models.task import (SPLITS, Batch, Task, bucketed, cross_entropy_sums,
+from rnnkit.models.task import (SPLITS, Batch, Encoded, Task, bucketed, cross_entropy_sums,
                                 read_data)
 
 FILES = {"train": "train.txt", "valid": "dev.txt", "test": "test.txt"}
@@ -136,15 +136,18 @@ class SSTTask(Task):
     def metrics(self, sums):
         return {"loss": sums["nll"] / sums["n"], "accuracy": sums["correct"] / sums["n"]}
 
+    def encode(self, line, number=1):
+        """A sentence, tokenised as the treebank is (words separated by spaces, e.g. "it 's not
+        a bad film .") -> ids (T, 1), labelled by its words."""
+        words = line.split()
+        if not words:
+            raise DataError(f"input line {number}: expected a sentence (words separated by "
+                            f"spaces), got {line!r}")
+        return Encoded(torch.tensor(self.vocab.encode(self.tokens(words))).view(-1, 1), words)
+
     def predict(self, model, lines):
-        """Each line: a sentence, tokenised as the treebank is (words separated by spaces, e.g.
-        "it 's not a bad film .") -> its label's name."""
-        ids = []
-        for number, line in enumerate(lines, 1):
-            if not line.split():
-                raise DataError(f"input line {number}: expected a sentence (words separated by "
-                                f"spaces), got {line!r}")
-            ids.append(torch.tensor(self.vocab.encode(self.tokens(line.split()))))
+        """Each line, a sentence as `encode` reads it -> its label's name."""
+        ids = [self.encode(line, number).inputs[:, 0] for number, line in enumerate(lines, 1)]
         predictions = []
         for start in range(0, len(ids), PREDICT_BATCH):
             padded = pad_sequences(ids[start:start + PREDICT_BATCH])

@@ -17,7 +17,7 @@ from rnnkit.data.batching import parallel_streams
 from rnnkit.data.vocab import Vocab
 from rnnkit.errors import DataError
 from rnnkit.models.language_model import LanguageModel
-from rnnkit.models.task import SPLITS, Batch, Task, cross_entropy_sums
+from rnnkit.models.task import SPLITS, Batch, Encoded, Task, cross_entropy_sums
 
 EXPORT_LENGTH = 32  # the steps of an exported model's input unless export asks for others
 
@@ -80,23 +80,24 @@ class NextTokenTask(Task):
         return {"loss": loss, "perplexity": float(np.exp(loss)),
                 "accuracy": sums["correct"] / sums["n"]}
 
-    def encode(self, text: str, number: int) -> Tensor:
-        """A line of raw input -> ids (T,); tokens outside the vocabulary read as its unknown
-        token, or are an error naming the line when it has none."""
-        tokens = self.tokens_of(text)
+    def encode(self, line, number=1):
+        """A line of raw input -> ids (T, 1), labelled by its tokens; tokens outside the
+        vocabulary read as its unknown token, or are an error naming the line when it has
+        none."""
+        tokens = self.tokens_of(line)
         unknown = [] if self.vocab.unk is not None else [t for t in tokens if t not in self.vocab]
         if unknown or not tokens:
             shown = " ".join(self.vocab.tokens[:20]) + (" ..." if len(self.vocab) > 20 else "")
             raise DataError(f"input line {number}: expected tokens of the vocabulary ({shown}), "
-                            f"got {text!r}" + (f" with unknown {unknown[:5]}" if unknown else ""))
-        return torch.tensor(self.vocab.encode(tokens))
+                            f"got {line!r}" + (f" with unknown {unknown[:5]}" if unknown else ""))
+        return Encoded(torch.tensor(self.vocab.encode(tokens)).view(-1, 1), tokens)
 
     def predict(self, model, lines):
         """Each line: a prefix of the stream -> the most likely next token."""
         predictions = []
         for number, line in enumerate(lines, 1):
             with torch.no_grad():
-                logits, _ = model(self.encode(line, number).view(-1, 1))
+                logits, _ = model(self.encode(line, number).inputs)
             predictions.append(self.vocab.decode([logits[-1, 0].argmax()])[0])
         return predictions
 

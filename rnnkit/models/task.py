@@ -3,7 +3,8 @@ on real data) plug in without touching the training loop.
 
 A task owns its data and its head: it builds its model from the [model] config section, yields
 the batches of a split, turns outputs and targets into a loss and metric sums, says how to
-predict from raw text (`rnnkit predict`) and what an exported model takes (`rnnkit export`).
+read one line of raw input (`encode`, behind `rnnkit predict` and `rnnkit explain`), how to
+predict from it, and what an exported model takes (`rnnkit export`).
 
 Every model a task builds follows one contract:
 `model(inputs, state=None, lengths=None) -> (outputs, state)`, inputs time-major (T, B, ...),
@@ -16,7 +17,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -27,6 +28,14 @@ from rnnkit.errors import DataError
 from rnnkit.models.network import ModelConfig
 
 SPLITS = ("train", "valid", "test")
+
+
+class Encoded(NamedTuple):
+    """One line of raw input as the model reads it. inputs: (T, 1, ...), a batch of one
+    sequence; labels: (T,) what the model reads at each step, as text (for plots)."""
+
+    inputs: Tensor
+    labels: list[str]
 
 
 @dataclass
@@ -113,6 +122,11 @@ class Task(abc.ABC):
     @abc.abstractmethod
     def metrics(self, sums: dict[str, float]) -> dict[str, float]:
         """Accumulated sums -> metrics, "loss" among them."""
+
+    @abc.abstractmethod
+    def encode(self, line: str, number: int = 1) -> Encoded:
+        """A line of raw input, in the task's `predict` format -> what the model reads; a
+        DataError naming line `number` when it does not parse."""
 
     @abc.abstractmethod
     def predict(self, model: nn.Module, lines: list[str]) -> list[str]:

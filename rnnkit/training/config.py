@@ -65,7 +65,8 @@ class ScheduleConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """epochs, and max_steps (0: no limit) that ends a run earlier. clip_norm: the gradient's
+    """epochs, and max_steps or max_minutes (0: no limit) that end a run earlier (max_minutes
+    counts the wall time of training and validation, over resumes too). clip_norm: the gradient's
     global norm is scaled down to it (0: off); clip_value: each entry clipped to [-v, v] (0:
     off). k1, k2: truncated BPTT for stream tasks (Williams & Peng 1990): an update every k1
     steps that backpropagates k2 steps (0: k2 = k1). patience: early stopping after that many
@@ -78,6 +79,7 @@ class TrainConfig:
 
     epochs: int = field(default=3, metadata={"min": 1})
     max_steps: int = field(default=0, metadata={"min": 0})
+    max_minutes: float = field(default=0.0, metadata={"min": 0.0})
     batch_size: int = field(default=64, metadata={"min": 1})
     clip_norm: float = field(default=1.0, metadata={"min": 0.0})
     clip_value: float = field(default=0.0, metadata={"min": 0.0})

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import random
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +45,8 @@ MAX_ROLLBACKS = 3  # NaN rollbacks in one process before the run gives up
 
 @dataclass
 class Outcome:
-    """status: "finished" (all epochs), "early stopping", "max steps" or "interrupted" (then
+    """status: "finished" (all epochs), "early stopping", "max steps", "time limit" or
+    "interrupted" (then
     `signal` is the signal's number, or None when `fit(stop_at=...)` stopped it)."""
 
     status: str
@@ -106,6 +108,7 @@ class Trainer:
         self.optimizer = build_optimizer(config.optim, self.model)
         self.schedule = Schedule(config.schedule, config.optim.lr)
         self.step = self.epoch = self.batch = 0  # epoch and batch: 0-based, of the next step
+        self.seconds = 0.0  # wall time spent in the loop, summed over resumes (train.max_minutes)
         self.best: float | None = None
         self.bad_evals = 0
         self.carry = None  # a stream's state between windows
@@ -184,7 +187,7 @@ class Trainer:
                 "schedule": self.schedule.state_dict(),
                 "trainer": {"step": self.step, "epoch": self.epoch, "batch": self.batch,
                             "best": self.best, "bad_evals": self.bad_evals,
-                            "carry": tbptt.detach(self.carry)},
+                            "seconds": self.seconds, "carry": tbptt.detach(self.carry)},
                 "metrics": {"last": self.last_metrics, "best": self.best_metrics},
                 "rng": checkpoint.rng_state(), "world": self.context.world}
 
@@ -201,6 +204,7 @@ class Trainer:
         state = payload["trainer"]
         self.step, self.epoch, self.batch = state["step"], state["epoch"], state["batch"]
         self.best, self.bad_evals = state["best"], state["bad_evals"]
+        self.seconds = state.get("seconds", 0.0)  # absent in checkpoints before max_minutes
         self.carry = _to(state["carry"], self.context.device)
         self.last_metrics = payload["metrics"]["last"]
         self.best_metrics = payload["metrics"]["best"]
@@ -212,7 +216,7 @@ class Trainer:
         return min(total, self.config.train.max_steps) if self.config.train.max_steps else total
 
     def fit(self, stop_at: int | None = None) -> Outcome:
-        """Train to the end (or early stopping, max_steps, a signal). stop_at: stop after that
+        """Train to the end (or early stopping, max_steps, max_minutes, a signal). stop_at: stop after that
         step as a signal would (a checkpoint, resumable)."""
         self.progress = Progress(self.total_steps(), self.step, self.task.unit,
                                  quiet=self.config.quiet, enabled=self.context.main)
@@ -235,6 +239,10 @@ class Trainer:
         train, ctx = self.config.train, self.context
         if train.max_steps and self.step >= train.max_steps:  # resumed at the limit
             return "max steps"
+        budget = 60 * train.max_minutes or math.inf
+        if self.seconds >= budget:
+            return "time limit"
+        started = time.monotonic() - self.seconds
         while self.epoch < train.epochs:
             for batch, last_of_epoch in self._epoch_batches():
                 epoch_number = self.epoch + 1
@@ -243,20 +251,26 @@ class Trainer:
                 if last_of_epoch:
                     self.schedule.epoch_end(epoch_number)
                     self.epoch, self.batch, self.carry = self.epoch + 1, 0, None
+                self.seconds = time.monotonic() - started
+                # Every process must agree to stop at the same step.
+                out_of_time = ctx.any(self.seconds >= budget)
                 due = self.step % train.eval_every == 0 if train.eval_every else last_of_epoch
-                improved = due and self._evaluate(epoch_number)
+                # A run stopped by the clock is validated at its last step, so that its final
+                # model has a number and can become best.pt.
+                improved = (due or out_of_time) and self._evaluate(epoch_number)
+                self.seconds = time.monotonic() - started
                 early = bool(train.patience) and self.bad_evals >= train.patience
                 at_max = bool(train.max_steps) and self.step >= train.max_steps
                 interrupted = ctx.any(self.stop.signal is not None or self.step == stop_at)
                 every = self.config.run.checkpoint_every
                 save = (self.step % every == 0 if every else due) or interrupted or early \
-                    or at_max or self.epoch == train.epochs
+                    or at_max or out_of_time or self.epoch == train.epochs
                 if save:
                     self._save(LAST)
                 if improved and self.config.run.keep_best:
                     self._save(BEST)
                 for status, happened in (("interrupted", interrupted), ("early stopping", early),
-                                         ("max steps", at_max)):
+                                         ("max steps", at_max), ("time limit", out_of_time)):
                     if happened:
                         return status
         return "finished"

@@ -7,6 +7,7 @@ import torch
 from rnnkit import engines
 from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell
 from rnnkit.explain import adding, compare_on_adding_problem, models, plot_learning_curves
+from rnnkit.models.adding import step_labels
 
 from explain_helpers import is_png
 
@@ -74,6 +75,6 @@ def test_a_layer_can_be_compared_and_tokens_mark_the_marked_steps():
                                        length=5, steps=0)
     assert result.models["mine"].layer.cells[0][0].hidden_size == 32
     x = torch.tensor([[[0.25, 0.0]], [[0.5, 1.0]]])
-    assert adding.tokens(x) == ["0.25", "[0.50]"]
+    assert step_labels(x) == ["0.25", "[0.50]"]
     with pytest.raises(ValueError, match="length: expected an int >= 1"):
         compare_on_adding_problem(length=0)

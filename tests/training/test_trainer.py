@@ -112,6 +112,20 @@ def test_max_steps_ends_the_run(tmp_path):
     assert (outcome.status, outcome.step) == ("max steps", 3)
 
 
+def test_max_minutes_ends_the_run_validated_and_stays_ended_on_resume(tmp_path):
+    folder = tmp_path / "run"
+    # A budget of a microsecond runs out at the first step.
+    outcome = Trainer(tiny(folder, train={"max_minutes": 1e-8, "epochs": 5})).fit()
+    assert (outcome.status, outcome.step) == ("time limit", 1)
+    valid = [r for r in metrics(folder) if r["split"] == "valid"]
+    assert [r["step"] for r in valid] == [1]  # validated where the clock stopped it
+    saved = checkpoint.load(folder / "last.pt")["trainer"]
+    assert saved["step"] == 1 and saved["seconds"] > 0
+    assert checkpoint.load(folder / "best.pt")["trainer"]["step"] == 1
+    resumed = Trainer(tiny(folder, train={"max_minutes": 1e-8, "epochs": 5}), resume=True).fit()
+    assert (resumed.status, resumed.step) == ("time limit", 1)
+
+
 @pytest.mark.parametrize("sections, message", [
     ({"train": {"k1": 5, "k2": 3}}, "train.k2: expected 0 (= k1) or a value >= train.k1 (5)"),
     ({"train": {"monitor": "f1"}}, "train.monitor: expected one of loss, mse, accuracy"),
