@@ -137,11 +137,14 @@ class TaggingTask(Task):
     def encode(self, tokens: list[str]) -> Tensor:
         """A sentence's tokens -> (T, 1 + C): word ids, then the characters of each token (C the
         longest token; none without a character encoder)."""
-        words = torch.tensor(self.words.encode(self.word(token) for token in tokens))
+        words = self.words.encode(self.word(token) for token in tokens)
         if self.model_config.char_encoder == "none":
-            return words.unsqueeze(1)
-        chars = pad_sequences([self.chars.encode(token) for token in tokens], batch_first=True)
-        return torch.cat([words.unsqueeze(1), chars.data], dim=1)
+            return torch.tensor(words).unsqueeze(1)
+        chars = [self.chars.encode(token) for token in tokens]
+        width = max(map(len, chars))
+        # lists, then one tensor: a tensor per token would cost more than the rest of reading
+        return torch.tensor([[word, *spelled, *[0] * (width - len(spelled))]
+                             for word, spelled in zip(words, chars)])
 
     def _encode(self, sentences: list[TaggedSentence]) -> Examples:
         scheme = SCHEMES[self.data.scheme]
