@@ -275,3 +275,16 @@ def test_the_conll_config_and_its_variants_load():
         assert configs.load(path, [f"model.head={head}"]).model.head == head
     one_way = configs.load(path, ["model.bidirectional=false", "model.delay=3"])
     assert one_way.model.delay == 3
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")  # still works in 2.13
+def test_the_tagger_exports_to_torchscript(conll, tmp_path):
+    from rnnkit import engines
+    from rnnkit.models.export import export
+
+    tagging = task(conll, model=ModelConfig(hidden_size=5, char_encoder="lstm", delay=1))
+    model = tagging.build_model().eval()
+    export(tagging, model, "torchscript", tmp_path / "model.pt")
+    x = torch.cat([tagging.example_input(), tagging.example_input().roll(1, 0)], dim=1)
+    with engines.use("loop"), torch.no_grad():
+        torch.testing.assert_close(torch.jit.load(str(tmp_path / "model.pt"))(x), model(x)[0])
