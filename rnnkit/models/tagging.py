@@ -72,10 +72,20 @@ def tag_names(types, scheme: str) -> list[str]:
     return ["O"] + [f"{prefix}-{kind}" for kind in sorted(types) for prefix in PREFIXES[scheme]]
 
 
-def entity_type(tag: str) -> str | None:
-    """"B-PER" -> "PER"; None for "O" or a tag that is not PREFIX-TYPE in any scheme."""
-    prefix, dash, kind = tag.partition("-")
-    return kind if dash and kind and prefix in "BIES" and len(prefix) == 1 else None
+def entity_types(tags) -> set[str | None]:
+    """The entity types of the tags ("B-PER" -> "PER"), "O" left out; None for a tag that is
+    not PREFIX-TYPE in any scheme."""
+    types = set()
+    for tag in set(tags) - {"O"}:
+        prefix, dash, kind = tag.partition("-")
+        types.add(kind if dash and kind and prefix in tuple(PREFIXES["IOBES"]) else None)
+    return types
+
+
+def readable_tags(types) -> set[str]:
+    """The tags a file may hold for these entity types: those of any scheme (IOB1, IOB2 and
+    IOBES use the prefixes B, I, E, S)."""
+    return set(tag_names(types, "IOBES"))
 
 
 def pad_inputs(inputs: list[Tensor]) -> tuple[Tensor, Tensor]:
@@ -106,8 +116,8 @@ class TaggingTask(Task):
         # Training: read every split now, so that a missing or bad file stops the run before
         # anything is written. The tag set is every tag of the training file's entity types.
         train = self._read("train")
-        types = {entity_type(tag) for sentence in train for tag in sentence.tags}
-        allowed = set(tag_names(types - {None}, "IOBES") + tag_names(types - {None}, "BIO"))
+        types = entity_types(tag for sentence in train for tag in sentence.tags)
+        allowed = readable_tags(types - {None})
         if None in types:  # a malformed tag: read again to name its line
             self._read("train", allowed)
         sentences = {"train": train, **{split: self._read(split, allowed)
@@ -116,7 +126,7 @@ class TaggingTask(Task):
         self.words = Vocab.from_counts(words, min_freq=data.min_freq)
         self.chars = Vocab.from_counts(Counter(char for s in train for token in s.tokens
                                                for char in token))
-        self.tags = Vocab(tag_names(types - {None}, data.scheme), pad=None, unk=None)
+        self.tags = Vocab(tag_names(types, data.scheme), pad=None, unk=None)
         self._splits = {split: self._encode(sentences[split]) for split in SPLITS}
 
     # --- data -------------------------------------------------------------------------------
@@ -155,7 +165,8 @@ class TaggingTask(Task):
     def split(self, name: str) -> Examples:
         """A split's examples, read on first use (a restored task reads only what it needs)."""
         if name not in self._splits:
-            self._splits[name] = self._encode(self._read(name, set(self.tags.tokens)))
+            types = entity_types(self.tags.tokens)
+            self._splits[name] = self._encode(self._read(name, readable_tags(types)))
         return self._splits[name]
 
     def state_dict(self):

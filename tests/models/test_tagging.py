@@ -173,36 +173,17 @@ def test_config_errors_name_their_keys(conll):
 
 
 # --- end to end -----------------------------------------------------------------------------
-CONFIG = """\
-task = "tagging"
-quiet = true
-[model]
-head = "{head}"
-hidden_size = 8
-embedding_size = 6
-bidirectional = true
-char_encoder = "lstm"
-char_embedding_size = 4
-char_hidden_size = 3
-[data]
-path = "{data}"
-[optim]
-lr = 0.05
-[train]
-epochs = 30
-batch_size = 2
-threads = 1
-device = "cpu"
-[run]
-folder = "{folder}"
-plots = false
-"""
-
-
 def train(conll, folder, head="crf") -> Path:
-    config = folder / "tagging.toml"
-    config.write_text(CONFIG.format(head=head, data=conll, folder=folder / "run"))
-    assert main(["train", str(config)]) == 0
+    """`rnnkit train` of a tiny BiLSTM tagger with a character BiLSTM: its run folder."""
+    config = from_dict({"task": "tagging", "quiet": True,
+                        "model": {"head": head, "hidden_size": 8, "embedding_size": 6,
+                                  "bidirectional": True, "char_encoder": "lstm",
+                                  "char_embedding_size": 4, "char_hidden_size": 3},
+                        "data": {"path": str(conll)}, "optim": {"lr": 0.05},
+                        "train": {"epochs": 30, "batch_size": 2, "threads": 1, "device": "cpu"},
+                        "run": {"folder": str(folder / "run"), "plots": False}})
+    (folder / "tagging.toml").write_text(configs.to_toml(config))
+    assert main(["train", str(folder / "tagging.toml")]) == 0
     return folder / "run"
 
 
