@@ -1,5 +1,5 @@
-"""Entity spans from chunk tags, as the conlleval script reads them, and conversion between the
-tag schemes.
+"""Entity spans from chunk tags, as the conlleval script reads them, conversion between the
+tag schemes, and conlleval's entity-level counts and scores (precision, recall, F1).
 
 A tag is "O" (outside) or PREFIX-TYPE, e.g. "B-PER". The schemes differ in their prefixes:
 
