@@ -35,10 +35,15 @@ def add_parsers(commands) -> None:
                     "sentence with its words separated by spaces ('it \'s a gorgeous film .') "
                     "whose label is predicted; music, steps separated by spaces, each its MIDI "
                     "notes joined by commas or '-' for silence ('60,64,67 62,65 -'), whose next "
-                    "step's notes are predicted.")
+                    "step's notes are predicted; tagging, a sentence with its tokens separated by "
+                    "spaces, or with --conll a CoNLL file, each token tagged on a line "
+                    "'token<TAB>tag', a blank line after each sentence.")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
     parser.add_argument("--input", default="-", metavar="FILE",
                         help="the examples, one per line (default: stdin)")
+    parser.add_argument("--conll", action="store_true",
+                        help="tagging: the input is a CoNLL file (a token per line in the "
+                             "training data's token column, a blank line after each sentence)")
     parser.set_defaults(run=run_predict)
 
     parser = commands.add_parser("info", help="config, sizes and metrics of a checkpoint",
@@ -71,7 +76,14 @@ def run_predict(args) -> int:
                 text = file.read()
         except OSError as error:
             raise DataError(f"--input: cannot read {args.input!r} ({error.strerror})") from error
-    lines = [line for line in text.splitlines() if line.strip()]
+    if args.conll:
+        if not hasattr(trained.task, "conll_lines"):
+            raise DataError(f"--conll: expected a checkpoint of the tagging task, got one of "
+                            f"{trained.config.task!r}")
+        source = "<stdin>" if args.input == "-" else args.input
+        lines = trained.task.conll_lines(text, source)
+    else:
+        lines = [line for line in text.splitlines() if line.strip()]
     for prediction in trained.task.predict(trained.model, lines):
         print(prediction)
     return 0

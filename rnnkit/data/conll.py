@@ -26,7 +26,16 @@ class TaggedSentence(NamedTuple):
 def read_conll(path, *, token_column: int = 0, tag_column: int = -1,
                num_columns: int | None = None,
                tag_set: Collection[str] | None = None) -> list[TaggedSentence]:
-    """The sentences of a CoNLL file, in order.
+    """The sentences of a CoNLL file, in order (`parse_conll` of its text)."""
+    return parse_conll(read_text(path), path, token_column=token_column, tag_column=tag_column,
+                       num_columns=num_columns, tag_set=tag_set)
+
+
+def parse_conll(text: str, source, *, token_column: int = 0, tag_column: int = -1,
+                num_columns: int | None = None,
+                tag_set: Collection[str] | None = None) -> list[TaggedSentence]:
+    """The sentences of CoNLL text read from `source` (a path, or e.g. "<stdin>": what errors
+    name), in order.
 
     num_columns: how many columns every token line has; None takes the first token line's count.
     tag_set: if given, every tag must be in it (read the training file first and pass its tags
@@ -44,7 +53,7 @@ def read_conll(path, *, token_column: int = 0, tag_column: int = -1,
     columns_from = ""  # where num_columns came from, for the message when a line disagrees
     sentences, tokens, tags = [], [], []
     # The extra blank line at the end closes the last sentence when the file lacks one.
-    lines = [*read_text(path).split("\n"), ""]
+    lines = [*text.split("\n"), ""]
     for number, line in enumerate(lines, start=1):
         fields = line.split()
         if not fields or fields[0] == DOCUMENT_START:
@@ -54,16 +63,16 @@ def read_conll(path, *, token_column: int = 0, tag_column: int = -1,
             continue
         if num_columns is None:
             if len(fields) < needed:
-                raise DataFormatError(path, f"line {number}", f"at least {needed} columns (for "
+                raise DataFormatError(source, f"line {number}", f"at least {needed} columns (for "
                                       f"token_column={token_column} and tag_column={tag_column})",
                                       f"{len(fields)}: {line.strip()!r}")
             num_columns, columns_from = len(fields), f" (as on line {number})"
         elif len(fields) != num_columns:
-            raise DataFormatError(path, f"line {number}", f"{num_columns} columns{columns_from}",
+            raise DataFormatError(source, f"line {number}", f"{num_columns} columns{columns_from}",
                                   f"{len(fields)}: {line.strip()!r}")
         tag = fields[tag_column]
         if tag_set is not None and tag not in tag_set:
-            raise DataFormatError(path, f"line {number}",
+            raise DataFormatError(source, f"line {number}",
                                   f"a tag in the tag set ({', '.join(sorted(tag_set))})", repr(tag))
         tokens.append(fields[token_column])
         tags.append(tag)

@@ -1,5 +1,5 @@
-"""Entity spans from chunk tags, as the conlleval script reads them, and conversion between the
-tag schemes.
+"""Entity spans from chunk tags, as the conlleval script reads them, conversion between the
+tag schemes, and conlleval's entity-level counts and scores (precision, recall, F1).
 
 A tag is "O" (outside) or PREFIX-TYPE, e.g. "B-PER". The schemes differ in their prefixes:
 
@@ -103,3 +103,36 @@ def _write(spans: list[Entity], length: int, scheme: str) -> list[str]:
         tags[span.start:span.end] = [f"{prefix}-{span.type}" for prefix in prefixes]
         previous = span
     return tags
+
+
+class ChunkCounts(NamedTuple):
+    """What conlleval counts, summed over sentences: chunks predicted with the right span and
+    type, chunks in the gold tags, chunks in the predicted tags."""
+
+    chunks_correct: int
+    chunks_gold: int
+    chunks_found: int
+
+    def __add__(self, other: ChunkCounts) -> ChunkCounts:
+        return ChunkCounts(*(a + b for a, b in zip(self, other)))
+
+
+def chunk_counts(gold: Sequence[str], predicted: Sequence[str]) -> ChunkCounts:
+    """The counts of one sentence. A predicted chunk is correct when a gold chunk has its type,
+    first and last token: conlleval's rule, which it applies to the two tag columns side by side
+    (a sentence's end ends every chunk); both are read by `entities`."""
+    if len(gold) != len(predicted):
+        raise ValueError(f"predicted: expected {len(gold)} tags (as gold), got {len(predicted)}")
+    gold_chunks, found = entities(gold), entities(predicted)
+    return ChunkCounts(len(set(gold_chunks) & set(found)), len(gold_chunks), len(found))
+
+
+def chunk_scores(counts: ChunkCounts) -> tuple[float, float, float]:
+    """(precision, recall, F1) as fractions, as conlleval computes them (it prints percentages):
+    precision = correct / found, recall = correct / gold, F1 = 2 P R / (P + R), each 0 when its
+    denominator is 0."""
+    correct, gold, found = counts
+    precision = correct / found if found else 0.0
+    recall = correct / gold if gold else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return precision, recall, f1

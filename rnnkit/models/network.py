@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
 from rnnkit.errors import ConfigError
 from rnnkit.layers import TorchStyleRNN
+from rnnkit.models.char_encoder import CHAR_ENCODERS
 from rnnkit.models.pooling import POOLINGS
+from rnnkit.models.tag_heads import HEADS
 
 CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3")
 
@@ -28,7 +30,14 @@ class ModelConfig:
     tie_weights: for tasks that predict symbols, the output layer reuses the input embedding
     matrix (Press & Wolf 2017; Inan et al. 2017). For classifiers: `pooling`, how the sequence
     of outputs becomes one vector (one of POOLINGS, see models/pooling.py), and `head_dropout`
-    on that vector before the output layer."""
+    on that vector before the output layer. For taggers (models/tagger.py): `head` (one of HEADS,
+    see models/tag_heads.py), `constraints` (decode, and for the CRF family also score, only tag
+    paths that the tagging scheme allows), `svm_cost` (the margin per wrong tag of the "svm"
+    head), `char_encoder` ("none", "lstm" or "cnn") with `char_embedding_size` and
+    `char_hidden_size` (per direction for "lstm", filters for "cnn", of width
+    `char_kernel_size`), and `delay`: a one-directional tagger reads d blank steps past each
+    sentence's end and tags token t at step t + d (Graves & Schmidhuber 2005); `head_dropout`
+    acts on the encoder's outputs before the emission layer."""
 
     cell: str = field(default="lstm", metadata={"choices": CELLS})
     hidden_size: int = field(default=32, metadata={"min": 1})
@@ -50,6 +59,14 @@ class ModelConfig:
     embedding_dropout: float = field(default=0.0, metadata={"min": 0.0, "below": 1.0})
     pooling: str = field(default="last", metadata={"choices": POOLINGS})
     head_dropout: float = field(default=0.0, metadata={"min": 0.0, "below": 1.0})
+    head: str = field(default="softmax", metadata={"choices": HEADS})
+    constraints: bool = False
+    svm_cost: float = field(default=1.0, metadata={"min": 0.0})
+    char_encoder: str = field(default="none", metadata={"choices": CHAR_ENCODERS})
+    char_embedding_size: int = field(default=25, metadata={"min": 1})
+    char_hidden_size: int = field(default=25, metadata={"min": 1})
+    char_kernel_size: int = field(default=3, metadata={"min": 1})
+    delay: int = field(default=0, metadata={"min": 0})
 
 
 def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:

@@ -7,11 +7,13 @@ from rnnkit.models.adding import AddingTask
 from rnnkit.models.music import MusicTask
 from rnnkit.models.sst import SSTTask
 from rnnkit.models.stream import StreamTask
+from rnnkit.models.tagging import TaggingTask
 from rnnkit.models.task import Task
 from rnnkit.models.text_lm import LanguageModelTask
 
 TASKS: dict[str, type[Task]] = {
-    task.name: task for task in (AddingTask, StreamTask, LanguageModelTask, SSTTask, MusicTask)}
+    task.name: task
+    for task in (AddingTask, StreamTask, LanguageModelTask, SSTTask, MusicTask, TaggingTask)}
 
 
 def task_class(name) -> type[Task]:

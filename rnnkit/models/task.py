@@ -75,9 +75,9 @@ class Task(abc.ABC):
     "tokens" (what throughput counts). stream: False when a split is independent batches of
     whole sequences; True when it is one long stream per batch column, which the trainer cuts
     into truncated-BPTT windows and carries the state across. monitor: the validation metric
-    for early stopping and best keeping (metrics named "*accuracy" are maximised, others
-    minimised); metric_names: what `metrics` returns. output_batch_dim: where the batch is in
-    the model's outputs (for export)."""
+    for early stopping and best keeping (metrics whose names end in one of MAXIMISED are
+    maximised, others minimised); metric_names: what `metrics` returns. output_batch_dim:
+    where the batch is in the model's outputs (for export)."""
 
     name: ClassVar[str]
     Data: ClassVar[type]
@@ -137,11 +137,14 @@ class Task(abc.ABC):
         """An input of one sequence (T, 1, ...) for export; T = length or the task's own."""
 
 
+MAXIMISED = ("accuracy", "precision", "recall", "f1")  # the ends of the names of such metrics
+
+
 def is_better(metric: str, new: float, best: float | None) -> bool:
     """Is `new` an improvement on `best` for this metric?"""
     if best is None:
         return True
-    return new > best if metric.endswith("accuracy") else new < best
+    return new > best if metric.endswith(MAXIMISED) else new < best
 
 
 def epoch_generator(seed: int, epoch: int) -> torch.Generator:

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 
 from rnnkit import _check
-from rnnkit.structured.chain import last_tags
+from rnnkit.structured.chain import Potentials, last_tags
 
 # A large negative score rather than -inf: logsumexp over a row that is all -inf gives -inf and
 # then NaN gradients, while exp(-1e4) is exactly 0 in float32 and float64 alike.
@@ -107,3 +107,11 @@ def as_constraints(value, num_tags: int) -> Constraints:
             raise ValueError(f"constraints.{field}: expected shape {shape} (num_tags "
                              f"{num_tags}), got {tuple(mask.shape)}")
     return Constraints(*(mask.detach().cpu().clone() for mask in value))
+
+
+def restrict(pot: Potentials, allowed: Constraints) -> Potentials:
+    """`pot` with FORBIDDEN wherever `allowed` is False, which also keeps the gradients of the
+    forbidden entries zero. Potentials and masks on one device."""
+    return Potentials(start=torch.where(allowed.start, pot.start, FORBIDDEN),
+                      transitions=torch.where(allowed.transitions, pot.transitions, FORBIDDEN),
+                      end=torch.where(allowed.end, pot.end, FORBIDDEN))

@@ -17,7 +17,7 @@ from torch import Tensor, nn
 from rnnkit import _check
 from rnnkit.structured import _inputs
 from rnnkit.structured import chain
-from rnnkit.structured.constraints import FORBIDDEN, Constraints, as_constraints, keeps_to
+from rnnkit.structured.constraints import Constraints, as_constraints, keeps_to, restrict
 from rnnkit.structured.reduction import REDUCTIONS, reduce
 from rnnkit.structured.viterbi import as_lists, viterbi
 
@@ -64,10 +64,8 @@ class CRF(nn.Module):
     def potentials(self) -> chain.Potentials:
         """The scores the CRF uses: its parameters with forbidden entries at FORBIDDEN (which
         also keeps their gradients zero)."""
-        return chain.Potentials(
-            start=torch.where(self.allowed_start, self.start_transitions, FORBIDDEN),
-            transitions=torch.where(self.allowed_transitions, self.transitions, FORBIDDEN),
-            end=torch.where(self.allowed_end, self.end_transitions, FORBIDDEN))
+        return restrict(chain.Potentials(self.start_transitions, self.transitions,
+                                         self.end_transitions), self.constraints())
 
     def constraints(self) -> Constraints:
         """What is allowed, as bool masks (everything when built without constraints)."""

@@ -101,8 +101,12 @@ class HMMHybrid(nn.Module):
         """The most likely tag sequence of each sequence under the HMM, as many tags as its
         unmasked steps."""
         scaled, on = self._scaled(log_posteriors, mask)
-        pot = Potentials(self.log_start, self.log_transitions, torch.zeros_like(self.log_start))
-        return [paths[0] for paths in as_lists(viterbi(scaled, on, pot)[1], on)]
+        return [paths[0] for paths in as_lists(viterbi(scaled, on, self.potentials())[1], on)]
+
+    def potentials(self) -> Potentials:
+        """What decoding adds to the scaled likelihoods: start log p(y_0), transitions
+        log p(y_t | y_{t-1}), and no end score."""
+        return Potentials(self.log_start, self.log_transitions, torch.zeros_like(self.log_start))
 
     def _scaled(self, log_posteriors, mask) -> tuple[Tensor, Tensor]:
         """Validated, time-major: scaled likelihoods (T, B, K) and mask (T, B)."""

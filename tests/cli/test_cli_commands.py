@@ -104,6 +104,11 @@ def test_a_bad_prediction_input_names_the_line(trained, tmp_path, capsys):
     (tmp_path / "in.txt").write_text("0.3,0 0.5,1\n0.3;0\n")
     code, err = error_of(["predict", str(trained), "--input", str(tmp_path / "in.txt")], capsys)
     assert code == 2 and "input line 2: expected value,marker pairs" in err
+    (tmp_path / "in.conll").write_text("a\n")
+    code, err = error_of(["predict", str(trained), "--conll", "--input",
+                          str(tmp_path / "in.conll")], capsys)
+    assert code == 2 and "--conll: expected a checkpoint of the tagging task, got one of " \
+                         "'adding'" in err
 
 
 def test_a_nan_stop_exits_1(tmp_path, capsys):

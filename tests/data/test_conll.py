@@ -3,7 +3,7 @@ line, what was expected and what came."""
 
 import pytest
 
-from rnnkit.data import TaggedSentence, read_conll
+from rnnkit.data import TaggedSentence, parse_conll, read_conll
 
 from data_helpers import format_error, write
 
@@ -64,3 +64,11 @@ def test_unknown_tags_against_a_tag_set(tmp_path):
     format_error(lambda: read_conll(path, tag_set=tags), path,
                  "line 4: expected a tag in the tag set (B-LOC, B-ORG, I-ORG, O)",
                  "got 'B-CITY'")
+
+
+def test_parse_conll_reads_text_and_names_its_source():
+    sentences = parse_conll("EU B-ORG\nrejects O\n\nPeter B-PER\n", "<stdin>")
+    assert sentences == [TaggedSentence(["EU", "rejects"], ["B-ORG", "O"]),
+                         TaggedSentence(["Peter"], ["B-PER"])]
+    format_error(lambda: parse_conll("EU B-ORG\nrejects\n", "<stdin>"), "<stdin>",
+                 "line 2: expected 2 columns (as on line 1)", "got 1: 'rejects'")

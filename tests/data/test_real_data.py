@@ -4,8 +4,11 @@ size is checked by line count and the parser is run on dev and test."""
 
 import pytest
 
-from rnnkit.data import (binary_view, char_tokens, entities, piano_roll, read_conll, read_jsb,
-                         read_text, read_trees, split_by_fraction)
+from rnnkit.data import (ChunkCounts, binary_view, char_tokens, chunk_counts, entities,
+                         piano_roll, read_conll, read_jsb, read_text, read_trees,
+                         split_by_fraction)
+from rnnkit.models import ModelConfig
+from rnnkit.models.tagging import TaggingData, TaggingTask
 
 
 def data_set(real_data, name):
@@ -34,6 +37,16 @@ def test_conll2003(real_data):
     tags = {tag for sentence in test for tag in sentence.tags}
     assert tags == {"O"} | {f"{p}-{t}" for p in "BI" for t in ("PER", "LOC", "ORG", "MISC")}
     assert sum(len(entities(sentence.tags)) for sentence in test) == 5648
+
+
+def test_conll2003_as_the_tagging_task_reads_it(real_data):
+    conll = data_set(real_data, "conll2003")
+    task = TaggingTask(TaggingData(str(conll), scheme="IOBES"), ModelConfig())
+    assert [task.size(split) for split in ("train", "valid", "test")] == [14041, 3250, 3453]
+    assert len(task.tags) == 17  # O and B, I, E, S of four types
+    test = [task.tags.decode(tags) for tags in task.split("test").tags]
+    assert sum((chunk_counts(tags, tags) for tags in test), ChunkCounts(0, 0, 0)) == \
+        ChunkCounts(5648, 5648, 5648)  # the conversion to IOBES keeps every entity
 
 
 def test_jsb_chorales(real_data):

@@ -1,9 +1,9 @@
-"""Entity spans as conlleval reads them, worked by hand, and conversion between IOB1, IOB2 and
-IOBES."""
+"""Entity spans as conlleval reads them, worked by hand, conversion between IOB1, IOB2 and
+IOBES, and conlleval's chunk counts and scores."""
 
 import pytest
 
-from rnnkit.data import Entity, convert, entities
+from rnnkit.data import ChunkCounts, Entity, chunk_counts, chunk_scores, convert, entities
 
 
 @pytest.mark.parametrize("tags, spans", [
@@ -62,3 +62,47 @@ def test_malformed_tag_names_its_position():
 def test_unknown_scheme():
     with pytest.raises(ValueError, match="scheme: expected one of IOB1, IOB2, IOBES, got 'BIO'"):
         convert(["O"], "BIO")
+
+
+# (gold, predicted, (correct, gold, found)): one sentence each, counted by hand as conlleval
+SCORED = [
+    (["B-PER", "I-PER", "O", "B-LOC"], ["B-PER", "I-PER", "O", "B-LOC"], (2, 2, 2)),
+    # partial matches: too short, too long
+    (["B-ORG", "I-ORG", "I-ORG"], ["B-ORG", "I-ORG", "O"], (0, 1, 1)),
+    (["B-LOC", "O"], ["B-LOC", "I-LOC"], (0, 1, 1)),
+    # the right span with the wrong type
+    (["B-PER", "I-PER"], ["B-ORG", "I-ORG"], (0, 1, 1)),
+    # I- without B- starts a chunk (conlleval's rule, which IOB1 needs)
+    (["O", "B-PER", "I-PER"], ["O", "I-PER", "I-PER"], (1, 1, 1)),
+    # I- of another type ends one chunk and starts another
+    (["B-PER", "B-LOC"], ["B-PER", "I-LOC"], (2, 2, 2)),
+    # one chunk missed, one found where there is none
+    (["B-MISC", "O", "O"], ["O", "O", "B-MISC"], (0, 1, 1)),
+    (["O", "O"], ["O", "O"], (0, 0, 0)),
+    # predicted in IOBES, gold in BIO: the entities are compared, not the tags
+    (["B-PER", "I-PER", "O", "B-LOC"], ["B-PER", "E-PER", "O", "S-LOC"], (2, 2, 2)),
+    # two adjacent chunks of one type predicted as one
+    (["B-PER", "B-PER"], ["B-PER", "I-PER"], (0, 2, 1)),
+]
+
+
+@pytest.mark.parametrize("gold, predicted, counts", SCORED)
+def test_chunk_counts_as_conlleval(gold, predicted, counts):
+    assert chunk_counts(gold, predicted) == ChunkCounts(*counts)
+
+
+def test_chunk_scores_sum_counts_over_sentences_as_conlleval():
+    total = sum((chunk_counts(gold, predicted) for gold, predicted, _ in SCORED),
+                ChunkCounts(0, 0, 0))
+    assert total == ChunkCounts(7, 13, 12)
+    precision, recall, f1 = chunk_scores(total)
+    assert precision == pytest.approx(7 / 12) and recall == pytest.approx(7 / 13)
+    assert f1 == pytest.approx(14 / 25)  # 2PR / (P + R) = 2 correct / (gold + found)
+    # conlleval's zeros: nothing found, nothing to find
+    assert chunk_scores(ChunkCounts(0, 3, 0)) == (0.0, 0.0, 0.0)
+    assert chunk_scores(ChunkCounts(0, 0, 0)) == (0.0, 0.0, 0.0)
+
+
+def test_chunk_counts_need_as_many_predicted_tags_as_gold():
+    with pytest.raises(ValueError, match="predicted: expected 2 tags \\(as gold\\), got 1"):
+        chunk_counts(["O", "O"], ["O"])

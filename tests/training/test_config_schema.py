@@ -82,10 +82,10 @@ def test_a_section_given_a_value_is_an_error():
 def test_missing_required_value_names_the_key(tmp_path):
     (tmp_path / "c.toml").write_text("[model]\ncell = 'gru'\n")
     assert error_of(path=tmp_path / "c.toml") == (
-        "task: required, expected one of adding, stream, language_model, sst, music; none was "
-        "given")
+        "task: required, expected one of adding, stream, language_model, sst, music, tagging; "
+        "none was given")
     assert error_of({"task": "nope"}) == (
-        "task: expected one of adding, stream, language_model, sst, music, got 'nope'")
+        "task: expected one of adding, stream, language_model, sst, music, tagging, got 'nope'")
 
 
 @pytest.mark.parametrize("item", ["train.epochs", "=3", "train..epochs=3", ".x=1"])
