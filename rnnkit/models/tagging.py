@@ -23,7 +23,7 @@ from rnnkit.data import (ChunkCounts, TaggedSentence, Vocab, chunk_counts, chunk
 from rnnkit.data.errors import DataFormatError
 from rnnkit.errors import DataError
 from rnnkit.models.tagger import Tagger, check_config
-from rnnkit.models.task import SPLITS, Batch, Task, bucketed, read_data
+from rnnkit.models.task import SPLITS, Batch, Encoded, Task, bucketed, read_data
 
 SCHEMES = {"BIO": "IOB2", "IOBES": "IOBES"}  # the config's name -> data.tag_schemes' name
 PREFIXES = {"BIO": "BI", "IOBES": "BIES"}
@@ -144,7 +144,7 @@ class TaggingTask(Task):
             token = token.lower()
         return re.sub("[0-9]", "0", token) if self.data.zero_digits else token
 
-    def encode(self, tokens: list[str]) -> Tensor:
+    def token_ids(self, tokens: list[str]) -> Tensor:
         """A sentence's tokens -> (T, 1 + C): word ids, then the characters of each token (C the
         longest token; none without a character encoder)."""
         words = self.words.encode(self.word(token) for token in tokens)
@@ -158,7 +158,7 @@ class TaggingTask(Task):
 
     def _encode(self, sentences: list[TaggedSentence]) -> Examples:
         scheme = SCHEMES[self.data.scheme]
-        inputs = [self.encode(s.tokens) for s in sentences]
+        inputs = [self.token_ids(s.tokens) for s in sentences]
         tags = [torch.tensor(self.tags.encode(convert(s.tags, scheme))) for s in sentences]
         return Examples(inputs, tags, torch.tensor([len(t) for t in tags]))
 
@@ -226,26 +226,30 @@ class TaggingTask(Task):
                 "precision": precision, "recall": recall, "f1": f1}
 
     # --- raw input --------------------------------------------------------------------------
+    def encode(self, line, number=1):
+        """A sentence, its tokens separated by whitespace -> inputs (T, 1, 1 + C) as
+        `token_ids`, labelled by its tokens."""
+        tokens = line.split()
+        if not tokens:
+            raise DataError(f"input line {number}: expected a sentence (tokens separated by "
+                            f"spaces), got {line!r}")
+        return Encoded(self.token_ids(tokens).unsqueeze(1), tokens)
+
     def predict(self, model, lines):
-        """Each line: a sentence, its tokens separated by whitespace -> its tagging, one
-        "token<TAB>tag" line per token and a line break after the last (so that the command
-        line's output has a blank line after each sentence, as CoNLL files do)."""
-        sentences = []
-        for number, line in enumerate(lines, 1):
-            if not line.split():
-                raise DataError(f"input line {number}: expected a sentence (tokens separated "
-                                f"by spaces), got {line!r}")
-            sentences.append(line.split())
+        """Each line, a sentence as `encode` reads it -> its tagging, one "token<TAB>tag" line
+        per token and a line break after the last (so that the command line's output has a
+        blank line after each sentence, as CoNLL files do)."""
+        sentences = [self.encode(line, number) for number, line in enumerate(lines, 1)]
         predictions = []
         for start in range(0, len(sentences), PREDICT_BATCH):
             chunk = sentences[start:start + PREDICT_BATCH]
-            inputs, lengths = pad_inputs([self.encode(tokens) for tokens in chunk])
+            inputs, lengths = pad_inputs([encoded.inputs[:, 0] for encoded in chunk])
             mask = torch.arange(inputs.shape[0])[:, None] < lengths[None, :]
             with torch.no_grad():
                 emissions, _ = model(inputs, lengths=lengths)
-            for tokens, tags in zip(chunk, model.head.decode(emissions, mask)):
+            for encoded, tags in zip(chunk, model.head.decode(emissions, mask)):
                 predictions.append("".join(f"{token}\t{tag}\n" for token, tag in
-                                           zip(tokens, self.tags.decode(tags))))
+                                           zip(encoded.labels, self.tags.decode(tags))))
         return predictions
 
     def conll_lines(self, text: str, source) -> list[str]:

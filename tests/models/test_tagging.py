@@ -94,12 +94,12 @@ def test_reads_tokens_and_tags_converts_the_scheme_and_counts_vocabularies(conll
 
 def test_inputs_hold_word_ids_then_characters(conll):
     with_chars = task(conll, model=ModelConfig(char_encoder="cnn"))
-    x = with_chars.encode(["EU", "said", "Zürich"])
+    x = with_chars.token_ids(["EU", "said", "Zürich"])
     assert x.shape == (3, 1 + 6)
     assert x[0, 0] == with_chars.words.encode(["EU"])[0]
     assert x[1, 1:5].tolist() == with_chars.chars.encode("said") and x[1, 5:].tolist() == [0, 0]
     assert x[2, 0] == with_chars.words.unk_index and with_chars.chars.unk_index in x[2].tolist()
-    assert task(conll).encode(["EU", "said"]).shape == (2, 1)  # no characters: no columns
+    assert task(conll).encode("EU said").inputs.shape == (2, 1, 1)  # no characters: no columns
 
 
 def test_a_batch_is_padded_with_lengths_and_targets_marked(conll):
