@@ -35,7 +35,9 @@ def add_parsers(commands) -> None:
                     "sentence with its words separated by spaces ('it \'s a gorgeous film .') "
                     "whose label is predicted; music, steps separated by spaces, each its MIDI "
                     "notes joined by commas or '-' for silence ('60,64,67 62,65 -'), whose next "
-                    "step's notes are predicted.")
+                    "step's notes are predicted; stack_lm, symbols of the task ('aaabb') whose "
+                    "next symbol is predicted; seq2seq, digits ('31415') whose answer (copied, "
+                    "reversed or sorted) is decoded greedily.")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
     parser.add_argument("--input", default="-", metavar="FILE",
                         help="the examples, one per line (default: stdin)")
