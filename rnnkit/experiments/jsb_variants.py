@@ -21,23 +21,17 @@ import sys
 from pathlib import Path
 
 from rnnkit.cells.lstm import VARIANTS
-from rnnkit.experiments.runs import parameters, run_all, run_once
+from rnnkit.experiments.runs import argument_parser, names, parameters, run_all, run_once
 from rnnkit.training.evaluate import evaluate
 
 ALL = tuple(name for name in VARIANTS if name != "TORCH")  # VANILLA, NIG, ..., FGR
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit.experiments.jsb_variants",
-                                     description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--config", default="configs/jsb_vanilla.toml")
+    parser = argument_parser("jsb_variants", __doc__, "configs/jsb_vanilla.toml",
+                             "runs/jsb_variants")
     parser.add_argument("--variants", default=",".join(ALL),
                         help="comma-separated LSTM spec names (any that model.spec takes)")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated train.seed values")
-    parser.add_argument("--out", default="runs/jsb_variants", help="the folder of the runs")
-    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
-                        metavar="KEY=VALUE", help="config overrides for every run")
     return parser.parse_args(argv)
 
 
@@ -94,8 +88,7 @@ def plot(records: list[dict], variants: list[str], path: Path) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    seeds = [int(s) for s in args.seeds.split(",")]
+    variants, seeds = names(args.variants), [int(s) for s in names(args.seeds)]
     records = run_all(
         (lambda v=variant, k=seed: run_one(args, v, k) for variant in variants for seed in seeds),
         lambda r: f"{r['variant']} seed {r['seed']}: test NLL {r['test_nll']:.3f} "

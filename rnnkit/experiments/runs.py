@@ -5,6 +5,7 @@ checkpoint is resumed."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -19,6 +20,25 @@ from rnnkit.training.trainer import Trainer
 
 RESULT = "test.json"
 INTERRUPTED = 130  # the exit status of a script stopped by a signal
+
+
+def argument_parser(module: str, doc: str, config: str, out: str) -> argparse.ArgumentParser:
+    """The options every experiment takes (--config, --seeds, --out, --set); `module` is the
+    script's name under rnnkit.experiments, `doc` its docstring."""
+    parser = argparse.ArgumentParser(prog=f"python -m rnnkit.experiments.{module}",
+                                     description=doc.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--config", default=config)
+    parser.add_argument("--seeds", default="0,1,2", help="comma-separated train.seed values")
+    parser.add_argument("--out", default=out, help="the folder of the runs")
+    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
+                        metavar="KEY=VALUE", help="config overrides for every run")
+    return parser
+
+
+def names(text: str) -> list[str]:
+    """"a, b,,c" -> ["a", "b", "c"]: a comma-separated option."""
+    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def run_once(folder: Path, config_path: str, overrides: list[str],

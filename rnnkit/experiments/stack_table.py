@@ -21,7 +21,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from rnnkit.experiments.runs import parameters, run_all, run_once
+from rnnkit.experiments.runs import argument_parser, names, parameters, run_all, run_once
 from rnnkit.training.evaluate import evaluate
 
 # What each model changes in the config (whose own network is the stack RNN).
@@ -37,29 +37,19 @@ PAPER = {"stack": (100.0, 100.0, 100.0, 100.0, None),  # 40 hidden units, 10 sta
 PAPER_NOTE = "Paper (Joulin & Mikolov 2015, Table 2): the plain RNN scores around 25%."
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit.experiments.stack_table",
-                                     description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--config", default="configs/stack_anbn.toml")
+    parser = argument_parser("stack_table", __doc__, "configs/stack_anbn.toml",
+                             "runs/stack_table")
     parser.add_argument("--models", default=",".join(MODELS),
                         help=f"comma-separated, of {', '.join(MODELS)}")
     parser.add_argument("--tasks", default=",".join(TASKS),
                         help="comma-separated data.task values (any the stack_lm task takes)")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated train.seed values")
-    parser.add_argument("--out", default="runs/stack_table", help="the folder of the runs")
-    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
-                        metavar="KEY=VALUE", help="config overrides for every run")
     args = parser.parse_args(argv)
-    args.models, args.tasks = _names(args.models), _names(args.tasks)
-    args.seeds = [int(s) for s in _names(args.seeds)]
+    args.models, args.tasks = names(args.models), names(args.tasks)
+    args.seeds = [int(s) for s in names(args.seeds)]
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
         parser.error(f"--models: expected names among {', '.join(MODELS)}, got {unknown[0]!r}")
     return args
-
-
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def run_one(args, task: str, model: str, seed: int) -> dict | None:

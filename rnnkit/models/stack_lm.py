@@ -34,7 +34,6 @@ from dataclasses import dataclass, field
 import torch
 
 from rnnkit.data.vocab import Vocab
-from rnnkit.errors import ConfigError
 from rnnkit.models import stack_tasks
 from rnnkit.models.stack_tasks import TASKS, curriculum, paper_metric, stream, to_tensors
 from rnnkit.models.stream import TokenTask
@@ -75,10 +74,6 @@ class StackLMTask(TokenTask):
 
     def __init__(self, data: StackLMData, model, state=None):
         super().__init__(data, model, state)
-        if model.bidirectional:
-            raise ConfigError("model.bidirectional: the stack tasks predict each symbol from the "
-                              "ones before it, which a backward direction would read past; "
-                              "expected false, got true")
         self.task = TASKS[data.task]
         self.vocab = Vocab(list(self.task.alphabet), pad=None, unk=None)
         self.max_n = max(data.train_max_n, data.test_max_n)

@@ -2,7 +2,6 @@
 on a random model; the splits' lengths; `rnnkit train` / `eval` / `predict` on a tiny config."""
 
 import dataclasses
-import json
 
 import pytest
 import torch
@@ -14,6 +13,7 @@ from rnnkit.models import ModelConfig
 from rnnkit.models.seq2seq_digits import Seq2SeqData, Seq2SeqTask
 from rnnkit.models.seq2seq_tasks import DIGIT0, EOS, PAD, VOCAB_SIZE, exact_match
 from rnnkit.training import config as configs
+from models_helpers import train_and_eval
 
 TINY = {"train_size": 12, "valid_size": 5, "test_size": 6, "min_len": 1, "max_len": 3,
         "test_min_len": 5, "test_max_len": 6}
@@ -106,25 +106,12 @@ test_size = 4
 max_len = 3
 test_min_len = 4
 test_max_len = 5
-[train]
-epochs = 2
-batch_size = 4
-threads = 1
-device = "cpu"
-[run]
-folder = "{folder}"
-plots = false
 """
 
 
 def test_train_eval_and_predict_from_a_config(tmp_path, capsys):
-    path = tmp_path / "s2s.toml"
-    path.write_text(CONFIG.format(folder=tmp_path / "run"))
     with engines.use("loop"):
-        assert main(["train", str(path)]) == 0
-        capsys.readouterr()
-        assert main(["eval", str(tmp_path / "run"), "--split", "test", "--json"]) == 0
-        metrics = json.loads(capsys.readouterr().out)
+        metrics = train_and_eval(tmp_path, capsys, CONFIG, batch_size=4)
         assert set(metrics) == {"split", "loss", "token_accuracy", "sequence_accuracy"}
         (tmp_path / "lines.txt").write_text("314\n2 7\n")
         assert main(["predict", str(tmp_path / "run"), "--input",

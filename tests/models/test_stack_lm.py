@@ -2,7 +2,6 @@
 `stack_tasks`' own scoring, the curriculum by epoch, and `rnnkit train` / `eval` / `predict` /
 `generate` on a tiny config."""
 
-import json
 import math
 import random
 
@@ -17,6 +16,7 @@ from rnnkit.models.stack_lm import PADDING, StackLMData, StackLMTask
 from rnnkit.models.stack_tasks import TASKS, paper_metric, sequences_correct, stream
 from rnnkit.training import config as configs
 from rnnkit.training.evaluate import evaluate, load_trained
+from models_helpers import train_and_eval
 
 
 def task(**data) -> StackLMTask:
@@ -112,8 +112,8 @@ def test_errors_name_the_key():
         configs.from_dict({"task": "stack_lm", "model": {"stack_discrete": "sometimes"}})
     with pytest.raises(ConfigError, match="data.train_max_n: expected a value >= 2"):
         configs.from_dict({"task": "stack_lm", "data": {"train_max_n": 1}})
-    with pytest.raises(ConfigError, match="model.bidirectional"):
-        StackLMTask(StackLMData(), ModelConfig(bidirectional=True))
+    with pytest.raises(ConfigError, match="model.bidirectional: a language model reads left"):
+        StackLMTask(StackLMData(), ModelConfig(bidirectional=True)).build_model()
     with pytest.raises(ConfigError, match="model: k: expected at most depth=1"):
         StackLMTask(StackLMData(), ModelConfig(cell="stack", stack_depth=1)).build_model()
     with pytest.raises(DataError, match="input line 2: expected tokens of the vocabulary"):
@@ -135,25 +135,12 @@ sequences = 2
 train_max_n = 4
 test_max_n = 6
 eval_sequences = 2
-[train]
-epochs = 2
-batch_size = 3
-threads = 1
-device = "cpu"
-[run]
-folder = "{folder}"
-plots = false
 """
 
 
 def test_train_eval_predict_and_generate_from_a_config(tmp_path, capsys):
-    path = tmp_path / "stack.toml"
-    path.write_text(CONFIG.format(folder=tmp_path / "run"))
     with engines.use("loop"):
-        assert main(["train", str(path)]) == 0
-        capsys.readouterr()
-        assert main(["eval", str(tmp_path / "run"), "--split", "test", "--json"]) == 0
-        metrics = json.loads(capsys.readouterr().out)
+        metrics = train_and_eval(tmp_path, capsys, CONFIG, batch_size=3)
         assert set(metrics) == {"split", "loss", "symbol_accuracy", "accuracy"}
         assert 0 <= metrics["accuracy"] <= 1
         trained = load_trained(tmp_path / "run")
