@@ -37,7 +37,9 @@ def add_parsers(commands) -> None:
                     "notes joined by commas or '-' for silence ('60,64,67 62,65 -'), whose next "
                     "step's notes are predicted; tagging, a sentence with its tokens separated by "
                     "spaces, or with --conll a CoNLL file, each token tagged on a line "
-                    "'token<TAB>tag', a blank line after each sentence.")
+                    "'token<TAB>tag', a blank line after each sentence; stack_lm, symbols of the "
+                    "task ('aaabb') whose next symbol is predicted; seq2seq, digits ('31415') "
+                    "whose answer (copied, reversed or sorted) is decoded greedily.")
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
     parser.add_argument("--input", default="-", metavar="FILE",
                         help="the examples, one per line (default: stdin)")

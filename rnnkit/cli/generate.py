@@ -1,5 +1,5 @@
-"""`rnnkit generate`: text sampled from a trained language model (task language_model or
-stream), printed after its prime.
+"""`rnnkit generate`: text sampled from a trained language model (task language_model, stream
+or stack_lm), printed after its prime.
 
     rnnkit generate runs/char-lm --prime "ROMEO:" --length 300 --temperature 0.8 --seed 1
     rnnkit generate runs/char-lm --greedy            the most likely token at every step
@@ -19,7 +19,7 @@ import torch
 from rnnkit.cli.checkpoints import RUN_OR_CHECKPOINT
 from rnnkit.errors import CheckpointError, DataError
 from rnnkit.models.language_model import generate
-from rnnkit.models.stream import NextTokenTask
+from rnnkit.models.stream import TokenTask
 from rnnkit.training.evaluate import load_trained
 
 
@@ -61,9 +61,10 @@ def _positive_float(text: str) -> float:
 def run(args) -> int:
     trained = load_trained(args.checkpoint)
     task = trained.task
-    if not isinstance(task, NextTokenTask):
+    if not isinstance(task, TokenTask):
         raise CheckpointError(f"{str(trained.path)!r}: a model of the {task.name} task; generate "
-                              f"needs a language model (task language_model or stream)")
+                              f"needs a language model (task language_model, stream or "
+                              f"stack_lm)")
     prime = task.tokens_of(args.prime)
     unknown = [token for token in dict.fromkeys(prime) if token not in task.vocab]
     if unknown and task.vocab.unk is None:

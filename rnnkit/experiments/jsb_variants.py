@@ -18,60 +18,39 @@ import argparse
 import json
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from rnnkit.cells.lstm import VARIANTS
-from rnnkit.errors import RnnkitError
-from rnnkit.training import config as configs
-from rnnkit.training.checkpoint import LAST, atomic_write
-from rnnkit.training.evaluate import evaluate, load_trained
-from rnnkit.training.trainer import Trainer
+from rnnkit.experiments.runs import argument_parser, names, parameters, run_all, run_once
+from rnnkit.training.evaluate import evaluate
 
 ALL = tuple(name for name in VARIANTS if name != "TORCH")  # VANILLA, NIG, ..., FGR
-RESULT = "test.json"
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m rnnkit.experiments.jsb_variants",
-                                     description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    parser.add_argument("--config", default="configs/jsb_vanilla.toml")
+    parser = argument_parser("jsb_variants", __doc__, "configs/jsb_vanilla.toml",
+                             "runs/jsb_variants")
     parser.add_argument("--variants", default=",".join(ALL),
                         help="comma-separated LSTM spec names (any that model.spec takes)")
-    parser.add_argument("--seeds", default="0,1,2", help="comma-separated train.seed values")
-    parser.add_argument("--out", default="runs/jsb_variants", help="the folder of the runs")
-    parser.add_argument("--set", dest="overrides", action="extend", nargs="+", default=[],
-                        metavar="KEY=VALUE", help="config overrides for every run")
     return parser.parse_args(argv)
 
 
 def run_one(args, variant: str, seed: int) -> dict | None:
     """Train (or resume) one run and evaluate its best checkpoint on test; its record, or None
     when a signal stopped it."""
-    folder = Path(args.out) / f"{variant}-seed{seed}"
-    if (folder / RESULT).is_file():
-        return json.loads((folder / RESULT).read_text())
-    config = configs.load(args.config, args.overrides + [
-        f"model.spec={json.dumps(variant)}", f"train.seed={seed}",
-        f"run.folder={json.dumps(str(folder))}", "quiet=true"])
-    start = time.perf_counter()
-    outcome = Trainer(config, resume=(folder / LAST).is_file()).fit()
-    if outcome.status == "interrupted":
-        return None
-    trained = load_trained(folder)  # its best checkpoint
+    overrides = args.overrides + [f"model.spec={json.dumps(variant)}", f"train.seed={seed}"]
 
-    def nll(split: str) -> float:
-        return evaluate(trained.task, trained.model, split, config.train.batch_size,
-                        config.train.k1)["nll"]
+    def measure(trained) -> dict:
+        def nll(split: str) -> float:
+            train = trained.config.train
+            return evaluate(trained.task, trained.model, split, train.batch_size,
+                            train.k1)["nll"]
 
-    record = {"variant": variant, "seed": seed, "test_nll": nll("test"),
-              "valid_nll": nll("valid"), "best_step": trained.payload["trainer"]["step"],
-              "parameters": sum(p.numel() for p in trained.model.parameters()),
-              "seconds": round(time.perf_counter() - start, 1)}
-    text = json.dumps(record).encode()
-    atomic_write(folder / RESULT, lambda file: file.write(text))
-    return record
+        return {"variant": variant, "seed": seed, "test_nll": nll("test"),
+                "valid_nll": nll("valid"), "best_step": trained.payload["trainer"]["step"],
+                "parameters": parameters(trained)}
+
+    return run_once(Path(args.out) / f"{variant}-seed{seed}", args.config, overrides, measure)
 
 
 def table(records: list[dict], variants: list[str]) -> str:
@@ -109,22 +88,13 @@ def plot(records: list[dict], variants: list[str], path: Path) -> None:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
-    seeds = [int(s) for s in args.seeds.split(",")]
-    records = []
-    try:
-        for variant in variants:
-            for seed in seeds:
-                record = run_one(args, variant, seed)
-                if record is None:
-                    print("interrupted: run the same command again to continue", file=sys.stderr)
-                    return 130
-                records.append(record)
-                print(f"{variant} seed {seed}: test NLL {record['test_nll']:.3f} "
-                      f"({record['seconds'] / 60:.1f} min)", flush=True)
-    except RnnkitError as error:
-        print(f"rnnkit: error: {error}", file=sys.stderr)
-        return 2
+    variants, seeds = names(args.variants), [int(s) for s in names(args.seeds)]
+    records = run_all(
+        (lambda v=variant, k=seed: run_one(args, v, k) for variant in variants for seed in seeds),
+        lambda r: f"{r['variant']} seed {r['seed']}: test NLL {r['test_nll']:.3f} "
+                  f"({r['seconds'] / 60:.1f} min)")
+    if isinstance(records, int):
+        return records
     out = Path(args.out)
     (out / "variants.md").write_text(table(records, variants))
     plot(records, variants, out / "variants.png")

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
+from rnnkit.cells.stack import DISCRETE_MODES, StackCell
 from rnnkit.errors import ConfigError
 from rnnkit.layers import TorchStyleRNN
 from rnnkit.models.char_encoder import CHAR_ENCODERS
 from rnnkit.models.pooling import POOLINGS
 from rnnkit.models.tag_heads import HEADS
 
-CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3")
+CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3", "stack")
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,9 @@ class ModelConfig:
     cell: one of CELLS. spec: the LSTM's variant, as `LSTMCell(spec=...)` takes it ("torch",
     "vanilla" (peepholes), "CIFG", "NIAF+NOAF", ...). reset_after: the GRU's convention (True is
     PyTorch's). nonlinearity: Elman's and Jordan's ("tanh", "relu", "sigmoid"). proj_size: the
-    LSTM's projection (0 = none). Dropout: `dropout` between layers, `input_dropout` on the
+    LSTM's projection (0 = none). The stack RNN's (Joulin & Mikolov 2015, `cells/stack.py`):
+    `stacks` of `stack_depth` entries, the top `stack_read` of each read back, `stack_no_op`
+    for a third action, `stack_discrete` its rounding ("never", "eval", "always"). Dropout: `dropout` between layers, `input_dropout` on the
     first layer's input, `output_dropout` on the last layer's output (Zaremba et al. 2014),
     `variational` for one mask per sequence, `recurrent_dropout` on the fed-back state,
     `weight_drop` (DropConnect on the recurrent weights). embedding_size: for tasks whose inputs
@@ -47,6 +50,11 @@ class ModelConfig:
     reset_after: bool = True
     nonlinearity: str = "tanh"
     proj_size: int = field(default=0, metadata={"min": 0})
+    stacks: int = field(default=1, metadata={"min": 1})
+    stack_depth: int = field(default=100, metadata={"min": 1})
+    stack_read: int = field(default=2, metadata={"min": 1})
+    stack_no_op: bool = True
+    stack_discrete: str = field(default="never", metadata={"choices": DISCRETE_MODES})
     recurrent_init: str = "default"
     dropout: float = 0.0
     input_dropout: float = 0.0
@@ -72,32 +80,38 @@ class ModelConfig:
 def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:
     """A stack of `cfg.num_layers` layers of `cfg.cell` reading `input_size` features, with
     torch.nn.LSTM's interface: forward(x (T, B, input_size), hx) -> (output (T, B, O), h_n)."""
-    H = cfg.hidden_size
-
-    def make_cell(size: int):
-        if cfg.cell == "lstm":
-            return LSTMCell(size, H, spec=cfg.spec, proj_size=cfg.proj_size,
-                            recurrent_init=cfg.recurrent_init)
-        if cfg.cell == "gru":
-            return GRUCell(size, H, spec=GRUSpec(cfg.reset_after),
-                           recurrent_init=cfg.recurrent_init)
-        if cfg.cell == "elman":
-            return ElmanCell(size, H, nonlinearity=cfg.nonlinearity,
-                             recurrent_init=cfg.recurrent_init)
-        if cfg.cell == "jordan":
-            return JordanCell(size, H, H, nonlinearity=cfg.nonlinearity,
-                              recurrent_init=cfg.recurrent_init)
-        kind = cfg.cell.upper()
-        # MUT1 and MUT2 add the raw input to the hidden state: learn a projection when the
-        # sizes differ (MUT3 has no such term).
-        return MUTCell(size, H, kind=kind, recurrent_init=cfg.recurrent_init,
-                       input_proj=kind != "MUT3" and size != H)
-
     try:
-        return TorchStyleRNN(make_cell, input_size, cfg.num_layers, dropout=cfg.dropout,
-                             bidirectional=cfg.bidirectional, variational=cfg.variational,
+        return TorchStyleRNN(lambda size: build_cell(cfg, size), input_size, cfg.num_layers,
+                             dropout=cfg.dropout, bidirectional=cfg.bidirectional, variational=cfg.variational,
                              input_dropout=cfg.input_dropout, output_dropout=cfg.output_dropout,
                              recurrent_dropout=cfg.recurrent_dropout,
                              weight_drop=cfg.weight_drop)
     except (TypeError, ValueError) as error:  # the layers name their argument
         raise ConfigError(f"model: {error}") from error
+
+
+def build_cell(cfg: ModelConfig, input_size: int):
+    """One cell of `cfg.cell` reading `input_size` features, `cfg.hidden_size` units (a layer of
+    `build_network`, or a decoder's cell)."""
+    H = cfg.hidden_size
+    if cfg.cell == "lstm":
+        return LSTMCell(input_size, H, spec=cfg.spec, proj_size=cfg.proj_size,
+                        recurrent_init=cfg.recurrent_init)
+    if cfg.cell == "gru":
+        return GRUCell(input_size, H, spec=GRUSpec(cfg.reset_after),
+                       recurrent_init=cfg.recurrent_init)
+    if cfg.cell == "elman":
+        return ElmanCell(input_size, H, nonlinearity=cfg.nonlinearity,
+                         recurrent_init=cfg.recurrent_init)
+    if cfg.cell == "jordan":
+        return JordanCell(input_size, H, H, nonlinearity=cfg.nonlinearity,
+                          recurrent_init=cfg.recurrent_init)
+    if cfg.cell == "stack":
+        return StackCell(input_size, H, num_stacks=cfg.stacks, depth=cfg.stack_depth,
+                         k=cfg.stack_read, no_op=cfg.stack_no_op, discrete=cfg.stack_discrete,
+                         recurrent_init=cfg.recurrent_init)
+    kind = cfg.cell.upper()
+    # MUT1 and MUT2 add the raw input to the hidden state: learn a projection when the
+    # sizes differ (MUT3 has no such term).
+    return MUTCell(input_size, H, kind=kind, recurrent_init=cfg.recurrent_init,
+                   input_proj=kind != "MUT3" and input_size != H)

@@ -172,15 +172,17 @@ def curriculum(epoch: int, *, start: int = 3, limit: int = TRAIN_N.stop) -> rang
 def to_tensors(task: StackTask, streams: Sequence[Stream]) -> dict[str, Tensor]:
     """A time-major batch, one stream per column, padded at the end: inputs and targets (T, B)
     ids (targets[t] = inputs[t + 1]), mask (T, B) bool, True where the target is deterministic
-    and counts toward a sequence, and lengths (B,)."""
+    and counts toward a sequence, sizes (T, B) the size n of that sequence where mask is True
+    (0 elsewhere), and lengths (B,)."""
     T = max(len(s.text) for s in streams) - 1
     inputs = torch.zeros(T, len(streams), dtype=torch.long)
-    targets, mask = torch.zeros_like(inputs), torch.zeros_like(inputs, dtype=torch.bool)
+    targets, sizes = torch.zeros_like(inputs), torch.zeros_like(inputs)
     for b, s in enumerate(streams):
         ids = torch.tensor(encode(task, s.text))
         length = len(ids) - 1
         inputs[:length, b], targets[:length, b] = ids[:-1], ids[1:]
-        mask[:length, b] = torch.tensor([d and o >= 0 for d, o in zip(s.deterministic[1:],
-                                                                       s.owner[1:])])
+        sizes[:length, b] = torch.tensor([s.ns[o] if d and o >= 0 else 0
+                                          for d, o in zip(s.deterministic[1:], s.owner[1:])])
     lengths = torch.tensor([len(s.text) - 1 for s in streams])
-    return {"inputs": inputs, "targets": targets, "mask": mask, "lengths": lengths}
+    return {"inputs": inputs, "targets": targets, "mask": sizes > 0, "sizes": sizes,
+            "lengths": lengths}

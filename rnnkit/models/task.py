@@ -9,7 +9,10 @@ predict from it, and what an exported model takes (`rnnkit export`).
 Every model a task builds follows one contract:
 `model(inputs, state=None, lengths=None) -> (outputs, state)`, inputs time-major (T, B, ...),
 lengths as `Batch.lengths`, state in torch's layout (what `rnnkit.LSTM` returns), so the trainer
-can carry it across the windows of a stream (truncated BPTT).
+can carry it across the windows of a stream (truncated BPTT). The one exception goes through
+`Task.outputs`, the single place where the trainer and `evaluate` call a model on a batch: a
+sequence-to-sequence model reads its targets too (teacher forcing), which the contract has no
+argument for, so its task overrides `outputs` rather than the trainer growing a second loop.
 """
 
 from __future__ import annotations
@@ -113,6 +116,11 @@ class Task(abc.ABC):
         """Stream tasks: the whole split as one batch of `batch_size` parallel streams, inputs
         (L, B, ...) and targets (L, B)."""
         raise NotImplementedError
+
+    def outputs(self, model: nn.Module, batch: Batch) -> Tensor:
+        """Non-stream tasks: the model's outputs on a batch, which `loss` compares with
+        `batch.targets`; by default `model(inputs, lengths=lengths)` from the zero state."""
+        return model(batch.inputs, lengths=batch.lengths)[0]
 
     @abc.abstractmethod
     def loss(self, outputs: Tensor, targets: Tensor) -> tuple[Tensor, dict[str, float]]:

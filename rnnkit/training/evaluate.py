@@ -31,8 +31,7 @@ def evaluate(task: Task, model: nn.Module, split: str, batch_size: int, k1: int,
         else:
             for batch in task.batches(split, batch_size, epoch=0, seed=0):
                 batch = batch.to(device)
-                outputs, _ = model(batch.inputs, lengths=batch.lengths)
-                _, sums = task.loss(outputs, batch.targets)
+                _, sums = task.loss(task.outputs(model, batch), batch.targets)
                 _add(totals, sums)
     model.train(was_training)
     return task.metrics(totals)

@@ -296,8 +296,7 @@ class Trainer:
             count = (item.end - item.loss_from) * train.batch_size
         else:
             batch = item.part(ctx.rank, ctx.world).to(ctx.device)
-            outputs, _ = model(batch.inputs, lengths=batch.lengths)
-            loss, sums = self.task.loss(outputs, batch.targets)
+            loss, sums = self.task.loss(self.task.outputs(model, batch), batch.targets)
             carry, count = None, item.count
         metrics = self.task.metrics(ctx.sum_values(sums))
         where = f"step {self.step + 1} (epoch {epoch_number}, batch {self.batch + 1})"

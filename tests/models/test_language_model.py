@@ -277,7 +277,7 @@ def test_generate_errors_exit_2_with_a_message(trained_run, tmp_path, capsys):
     assert main(["train", str(adding)]) == 0
     capsys.readouterr()
     assert main(["generate", str(tmp_path / "adding")]) == 2
-    assert "generate needs a language model (task language_model or stream)" in \
+    assert "generate needs a language model (task language_model, stream or stack_lm)" in \
         capsys.readouterr().err
     assert main(["generate", str(tmp_path / "none.pt")]) == 2
     assert "rnnkit: error: " in capsys.readouterr().err

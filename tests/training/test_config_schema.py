@@ -66,7 +66,7 @@ def test_the_data_section_is_checked_against_the_tasks_own_schema():
     ("optim.lr", "fast", "optim.lr: expected a number, got str 'fast'"),
     ("model.bidirectional", 1, "model.bidirectional: expected true or false, got int 1"),
     ("model.cell", "lstmm", "model.cell: expected one of lstm, gru, elman, jordan, mut1, mut2, "
-                            "mut3, got 'lstmm'"),
+                            "mut3, stack, got 'lstmm'"),
     ("train.batch_size", 0, "train.batch_size: expected a value >= 1, got 0"),
     ("optim.lr", 0, "optim.lr: expected a value > 0.0, got 0.0"),
 ])
@@ -82,10 +82,11 @@ def test_a_section_given_a_value_is_an_error():
 def test_missing_required_value_names_the_key(tmp_path):
     (tmp_path / "c.toml").write_text("[model]\ncell = 'gru'\n")
     assert error_of(path=tmp_path / "c.toml") == (
-        "task: required, expected one of adding, stream, language_model, sst, music, tagging; "
-        "none was given")
+        "task: required, expected one of adding, stream, language_model, sst, music, tagging, "
+        "stack_lm, seq2seq; none was given")
     assert error_of({"task": "nope"}) == (
-        "task: expected one of adding, stream, language_model, sst, music, tagging, got 'nope'")
+        "task: expected one of adding, stream, language_model, sst, music, tagging, stack_lm, "
+        "seq2seq, got 'nope'")
 
 
 @pytest.mark.parametrize("item", ["train.epochs", "=3", "train..epochs=3", ".x=1"])
