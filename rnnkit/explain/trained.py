@@ -3,6 +3,8 @@ that trained networks of any task can be compared (`rnnkit explain gradients --c
 
 from __future__ import annotations
 
+import dataclasses
+
 from torch import nn
 
 from rnnkit import _check
@@ -26,14 +28,15 @@ def validation_batch(task: Task, batch_size: int, length: int) -> Batch:
 def task_gradient_flow(task: Task, model: nn.Module, *, batch_size: int = 16, length: int = 50,
                        wrt: str | None = None) -> GradientFlow:
     """||dL/dh_t|| and ||dh_T/dh_t|| of `model`'s first cell on `validation_batch`, L the
-    task's own training loss (the mean over the batch). The model runs in the mode it is in
-    (a trained model from `load_trained` is in eval mode: no dropout)."""
+    task's own training loss (the mean over the batch), the model called as the trainer calls
+    it (`task.outputs`). The model runs in the mode it is in (a trained model from
+    `load_trained` is in eval mode: no dropout)."""
     batch = validation_batch(task, batch_size, length)
 
     def run(x):
-        return model(x, lengths=batch.lengths)
+        return task.outputs(model, dataclasses.replace(batch, inputs=x))
 
-    def loss(output):
-        return task.loss(output[0], batch.targets)[0]
+    def loss(outputs):
+        return task.loss(outputs, batch.targets)[0]
 
     return gradient_norms(run, batch.inputs, loss, wrt=wrt)

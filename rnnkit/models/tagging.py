@@ -95,6 +95,13 @@ def pad_inputs(inputs: list[Tensor]) -> tuple[Tensor, Tensor]:
     return padded.data, padded.lengths
 
 
+class Scored(NamedTuple):
+    """What `TaggingTask.outputs` gives `loss`: emissions (T, B, K) and the model's head."""
+
+    emissions: Tensor
+    head: nn.Module
+
+
 class TaggingTask(Task):
     name = "tagging"
     Data = TaggingData
@@ -106,7 +113,6 @@ class TaggingTask(Task):
     def __init__(self, data: TaggingData, model, state=None):
         super().__init__(data, model, state)
         check_config(model)
-        self.tagger: Tagger | None = None  # the model built last: `loss` uses its head
         self._splits: dict[str, Examples] = {}
         if state is not None:
             self.words, self.chars, self.tags = (
@@ -182,7 +188,6 @@ class TaggingTask(Task):
         if self.model_config.head == "hybrid" and "train" in self._splits:
             tags = pad_sequences(self._splits["train"].tags, padding_value=PAD_TAG)
             model.head.count(tags.data, tags.mask)
-        self.tagger = model
         return model
 
     def size(self, split):
@@ -198,20 +203,22 @@ class TaggingTask(Task):
             yield Batch(inputs, targets.data, int(lengths.sum()), target_dim=1, lengths=lengths)
 
     # --- loss and metrics -------------------------------------------------------------------
+    def outputs(self, model, batch):
+        """The emissions with the head that scores and decodes them: the head holds parameters
+        of its own (a CRF's transitions), so `loss` needs it beside the emissions."""
+        return Scored(model(batch.inputs, lengths=batch.lengths)[0], model.head)
+
     def loss(self, outputs, targets):
-        """outputs: emissions (T, B, K); targets (T, B). The loss is the head's (summed over
-        the batch) per token. The sums: "nll" the head's loss, "n" the tokens, "right" those
-        tagged right, and conlleval's chunk counts (`ChunkCounts`'s fields)."""
-        if self.tagger is None:
-            raise RuntimeError("TaggingTask.loss: expected a model built by this task's "
-                               "build_model() (its head scores the emissions), got none")
+        """outputs: `Scored` (emissions (T, B, K), head); targets (T, B). The loss is the
+        head's (summed over the batch) per token. The sums: "nll" the head's loss, "n" the
+        tokens, "right" those tagged right, and conlleval's chunk counts (`ChunkCounts`)."""
+        emissions, head = outputs
         mask = targets != PAD_TAG
-        head = self.tagger.head
-        total = head.loss(outputs, targets, mask)
+        total = head.loss(emissions, targets, mask)
         lengths = mask.sum(0).tolist()
         gold = [row[:length] for row, length in zip(targets.t().tolist(), lengths)]
         counts, right = ChunkCounts(0, 0, 0), 0
-        for predicted, truth in zip(head.decode(outputs.detach(), mask), gold):
+        for predicted, truth in zip(head.decode(emissions.detach(), mask), gold):
             right += sum(p == t for p, t in zip(predicted, truth))
             counts += chunk_counts(self.tags.decode(truth), self.tags.decode(predicted))
         n = sum(lengths)

@@ -107,8 +107,8 @@ def test_the_flow_is_that_of_the_tasks_own_loss_on_the_batch(runs, task):
     batch = validation_batch(trained.task, 4, 6)
     assert flow.loss.shape == (batch.inputs.shape[0],) and np.all(flow.final > 0)
     # Scaling the loss scales dL/dh_t and leaves dh_T/dh_t: the loss is the task's.
-    doubled = gradient_norms(lambda x: trained.model(x, lengths=batch.lengths), batch.inputs,
-                             lambda out: 2 * trained.task.loss(out[0], batch.targets)[0])
+    doubled = gradient_norms(lambda x: trained.model(x, lengths=batch.lengths)[0], batch.inputs,
+                             lambda out: 2 * trained.task.loss(out, batch.targets)[0])
     np.testing.assert_allclose(doubled.loss, 2 * flow.loss, rtol=1e-5)
     np.testing.assert_allclose(doubled.final, flow.final, rtol=1e-5)
 

@@ -11,7 +11,7 @@ import torch
 from rnnkit.cli.main import main
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.tagging import PAD_TAG, TaggingData, TaggingTask
+from rnnkit.models.tagging import PAD_TAG, Scored, TaggingData, TaggingTask
 from rnnkit.models.task import is_better
 from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
@@ -118,7 +118,7 @@ def test_a_batch_is_padded_with_lengths_and_targets_marked(conll):
 
 def test_the_metrics_are_conllevals(conll):
     tagging = task(conll, scheme="BIO", model=ModelConfig(hidden_size=4, head="softmax"))
-    tagging.build_model()
+    head = tagging.build_model().head
     tags = tagging.tags
     gold = [["B-PER", "I-PER", "O", "B-LOC"], ["B-ORG", "O", "O", "O"]]
     predicted = [["B-PER", "O", "O", "B-LOC"], ["B-ORG", "O", "B-PER", "O"]]
@@ -126,7 +126,7 @@ def test_the_metrics_are_conllevals(conll):
     # emissions that make the predicted tags the argmax
     emissions = torch.nn.functional.one_hot(torch.tensor([tags.encode(p) for p in predicted]).t(),
                                             len(tags)).float() * 20
-    loss, sums = tagging.loss(emissions, targets)
+    loss, sums = tagging.loss(Scored(emissions, head), targets)
     assert sums["n"] == 8 and sums["right"] == 6
     assert (sums["chunks_correct"], sums["chunks_gold"], sums["chunks_found"]) == (2, 3, 4)
     metrics = tagging.metrics(sums)
