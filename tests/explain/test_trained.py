@@ -21,6 +21,8 @@ from explain_helpers import is_png
 TREES = ["(3 (2 A) (4 (3 good) (2 film)))", "(1 (2 A) (1 (0 bad) (2 film)))",
          "(4 (3 good) (4 (4 Great) (2 film)))", "(0 (0 bad) (1 (2 dull) (2 film)))",
          "(3 (2 film) (3 good))", "(0 (0 bad) (2 film))"]
+CONLL = ("EU B-ORG\nrejects O\nGerman B-MISC\ncall O\n\nPeter B-PER\nBlackburn I-PER\n\n"
+         "BRUSSELS B-LOC\n1996-08-22 O\n\nEU B-ORG\ncall O\n\nGerman B-MISC\n") * 2
 COMMON = {"train": {"epochs": 2, "batch_size": 4, "threads": 1, "device": "cpu", "k1": 5},
           "quiet": True}
 CONFIGS = {
@@ -31,6 +33,8 @@ CONFIGS = {
                         "test_tokens": 100}},
     "sst": {"task": "sst", "model": {"hidden_size": 4, "bidirectional": True,
                                      "embedding_size": 3}, "data": {"granularity": "binary"}},
+    "tagging": {"task": "tagging", "model": {"hidden_size": 4, "bidirectional": True,
+                                             "embedding_size": 3, "head": "crf"}, "data": {}},
 }
 
 
@@ -40,11 +44,15 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("trained")
     for name in ("train.txt", "dev.txt", "test.txt"):
         (root / name).write_text("\n".join(TREES) + "\n")
+    (root / "conll").mkdir()
+    for name in ("train.txt", "valid.txt", "test.txt"):
+        (root / "conll" / name).write_text(CONLL)
     folders = {}
     for task, raw in CONFIGS.items():
         raw = {**raw, **COMMON, "run": {"folder": str(root / task), "plots": False}}
-        if task == "sst":
-            raw["data"] = {**raw["data"], "path": str(root)}
+        if task in ("sst", "tagging"):
+            raw["data"] = {**raw["data"], "path": str(root / ("conll" if task == "tagging"
+                                                              else ""))}
         Trainer(from_dict(raw)).fit()
         folders[task] = root / task
     return folders
@@ -55,6 +63,7 @@ def runs(tmp_path_factory):
     ("adding", "0.3,0 0.5,1 0.9,1", (3, 1, 2), ["0.30", "[0.50]", "[0.90]"]),
     ("stream", "1 0 3", (3, 1), ["1", "0", "3"]),
     ("sst", "A good unheard-of film", (4, 1), ["A", "good", "unheard-of", "film"]),
+    ("tagging", "EU rejects   Blackburn", (3, 1, 1), ["EU", "rejects", "Blackburn"]),
 ])
 def test_encode_gives_one_sequence_the_model_reads_with_a_label_per_step(runs, task, line,
                                                                          shape, labels):
@@ -100,14 +109,15 @@ def test_the_validation_batch_is_the_first_of_the_split_or_a_window_of_the_strea
         validation_batch(adding, 5, 0)
 
 
-@pytest.mark.parametrize("task", ["adding", "stream", "sst"])
+@pytest.mark.parametrize("task", ["adding", "stream", "sst", "tagging"])
 def test_the_flow_is_that_of_the_tasks_own_loss_on_the_batch(runs, task):
     trained = load_trained(runs[task])
     flow = task_gradient_flow(trained.task, trained.model, batch_size=4, length=6)
     batch = validation_batch(trained.task, 4, 6)
     assert flow.loss.shape == (batch.inputs.shape[0],) and np.all(flow.final > 0)
-    # Scaling the loss scales dL/dh_t and leaves dh_T/dh_t: the loss is the task's.
-    doubled = gradient_norms(lambda x: trained.model(x, lengths=batch.lengths)[0], batch.inputs,
+    # Scaling the loss scales dL/dh_t and leaves dh_T/dh_t: the loss is the task's (for the
+    # tagger its CRF's, which needs the model's head beside the emissions).
+    doubled = gradient_norms(lambda x: trained.task.outputs(trained.model, batch), batch.inputs,
                              lambda out: 2 * trained.task.loss(out, batch.targets)[0])
     np.testing.assert_allclose(doubled.loss, 2 * flow.loss, rtol=1e-5)
     np.testing.assert_allclose(doubled.final, flow.final, rtol=1e-5)
