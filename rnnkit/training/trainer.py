@@ -259,6 +259,8 @@ class Trainer:
                 # model has a number and can become best.pt.
                 improved = (due or out_of_time) and self._evaluate(epoch_number)
                 self.seconds = time.monotonic() - started
+                # A due evaluation that used up the budget ends the run here, already validated.
+                out_of_time = out_of_time or ctx.any(self.seconds >= budget)
                 early = bool(train.patience) and self.bad_evals >= train.patience
                 at_max = bool(train.max_steps) and self.step >= train.max_steps
                 interrupted = ctx.any(self.stop.signal is not None or self.step == stop_at)
