@@ -20,8 +20,7 @@ import torch
 
 from rnnkit.bench.cases import CASES
 from rnnkit.bench.report import markdown
-from rnnkit.bench.timing import (inference_step, interleaved_medians, peak_memory_bytes,
-                                 training_step)
+from rnnkit.bench.timing import compare, inference_step, peak_memory_bytes, training_step
 
 FULL_GRID = {"T": [50, 200], "B": [16, 64], "H": [64, 256, 512]}
 QUICK_GRID = {"T": [50], "B": [16], "H": [64]}
@@ -35,10 +34,8 @@ def measure(case, T: int, B: int, H: int, *, repeats: int, warmup: int,
     x = torch.randn(T, B, H)
     record = {"case": case.name, "native": case.native_name, "T": T, "B": B, "H": H}
     for mode, make_step in (("train", training_step), ("inference", inference_step)):
-        mine, theirs = interleaved_medians(make_step(ours, x), make_step(native, x),
-                                           warmup=warmup, repeats=repeats)
-        record[mode] = {"rnnkit_ms": mine * 1e3, "native_ms": theirs * 1e3,
-                        "ratio": mine / theirs}
+        record[mode] = compare(make_step(ours, x), make_step(native, x), warmup=warmup,
+                               repeats=repeats)
     if memory:
         mine, theirs = (peak_memory_bytes(training_step(m, x)) for m in (ours, native))
         record["train_peak_memory"] = {"rnnkit_mb": mine / 2**20, "native_mb": theirs / 2**20,
@@ -123,6 +120,18 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown CPU"
 
 
+def run_meta(command: str, *, repeats: int, warmup: int) -> dict:
+    """What a benchmark's JSON says about its run: when, how started, on what, with how many
+    threads and repeats. Call it after setting the threads; add "load_after" at the end."""
+    return {"date": datetime.datetime.now().isoformat(timespec="seconds"),
+            "command": command,
+            "machine": f"{_cpu_model()}, {platform.machine()}, {os.cpu_count()} cores",
+            "python": platform.python_version(), "torch": torch.__version__,
+            "threads": torch.get_num_threads(), "repeats": repeats, "warmup": warmup,
+            # other work on the machine slows both sides unevenly: the reader should see it
+            "load_before": os.getloadavg()[0]}
+
+
 def run(args) -> int:
     grid = dict(QUICK_GRID if args.quick else FULL_GRID)
     for key in grid:
@@ -131,13 +140,7 @@ def run(args) -> int:
     repeats = args.repeats or (3 if args.quick else 10)
     if args.threads:
         torch.set_num_threads(args.threads)
-    meta = {"date": datetime.datetime.now().isoformat(timespec="seconds"),
-            "command": _command_line(),
-            "machine": f"{_cpu_model()}, {platform.machine()}, {os.cpu_count()} cores",
-            "python": platform.python_version(), "torch": torch.__version__,
-            "threads": torch.get_num_threads(), "repeats": repeats, "warmup": args.warmup,
-            # other work on the machine slows both sides unevenly: the reader should see it
-            "load_before": os.getloadavg()[0]}
+    meta = run_meta(_command_line(), repeats=repeats, warmup=args.warmup)
     print(f"rnnkit bench: torch {meta['torch']}, {meta['threads']} threads, median of "
           f"{repeats} interleaved runs; ratio = rnnkit / native (< 1: rnnkit faster)")
     print(HEADER, flush=True)

@@ -46,6 +46,14 @@ def interleaved_medians(ours: Callable[[], None], native: Callable[[], None], *,
     return statistics.median(times[ours]), statistics.median(times[native])
 
 
+def compare(ours: Callable[[], None], native: Callable[[], None], *, warmup: int,
+            repeats: int) -> dict:
+    """interleaved_medians as a record: {"rnnkit_ms", "native_ms", "ratio"}, ratio = ours /
+    native (below 1: ours is faster)."""
+    mine, theirs = interleaved_medians(ours, native, warmup=warmup, repeats=repeats)
+    return {"rnnkit_ms": mine * 1e3, "native_ms": theirs * 1e3, "ratio": mine / theirs}
+
+
 def peak_memory_bytes(fn: Callable[[], None]) -> int:
     """The highest amount of CPU memory allocated at once during fn() beyond what was allocated
     before it, from the allocation and free events the PyTorch profiler records."""

@@ -112,6 +112,10 @@ class CRF(nn.Module):
         the surplus scores -inf) and keep to the constraints."""
         emissions, _, mask = self.prepare(emissions, mask=mask)
         scores, tags = viterbi(emissions, mask, self.potentials(), n)
+        paths = as_lists(tags, mask)
+        if n == 1:
+            # the best path is always kept, so there is nothing to filter (decode's case)
+            return list(zip(paths, scores.tolist()))
         T, B = mask.shape
         exists = scores > float("-inf")                                       # (B, n)
         legal = keeps_to(self.constraints(), tags.reshape(T, B * n),
@@ -119,8 +123,8 @@ class CRF(nn.Module):
         keep = exists & legal
         keep[:, 0] = True
         result = []
-        for paths, row, flags in zip(as_lists(tags, mask), scores.tolist(), keep.tolist()):
-            result.append(([path for path, k in zip(paths, flags) if k],
+        for seq, row, flags in zip(paths, scores.tolist(), keep.tolist()):
+            result.append(([path for path, k in zip(seq, flags) if k],
                            [score for score, k in zip(row, flags) if k]))
         return result
 
