@@ -55,5 +55,5 @@ def from_torch(module):
                                     module.merge, weight, bias)
     if isinstance(module, torch_layers.Stacked):
         return layers.Stacked([from_torch(layer) for layer in module.layers])
-    raise TypeError(f"from_torch: expected an rnnkit cell, a tree cell or a Recurrent, Bidirectional or "
-                    f"Stacked layer, got {type(module).__name__}")
+    raise TypeError(f"from_torch: expected an rnnkit cell, a tree cell or a Recurrent, "
+                    f"Bidirectional or Stacked layer, got {type(module).__name__}")
