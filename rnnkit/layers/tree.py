@@ -51,6 +51,15 @@ class TreeBatch:
                          self.labels.to(device), self.roots.to(device), self.order, self.trees)
 
 
+def wrong_arity(tree: Tree, arity: int | None) -> int | None:
+    """The children of the first inner node of `tree` that has other than `arity` (None: any
+    number is right), or None."""
+    if arity is None:
+        return None
+    return next((len(node.children) for node in tree.postorder()
+                 if not node.is_leaf and len(node.children) != arity), None)
+
+
 def batch_trees(trees: Sequence[Tree], tokens: Sequence[Sequence[int]],
                 arity: int | None = None) -> TreeBatch:
     """trees and, for each, its leaves' token ids left to right -> their TreeBatch. arity: the
@@ -64,9 +73,8 @@ def batch_trees(trees: Sequence[Tree], tokens: Sequence[Sequence[int]],
         if sum(node.is_leaf for node in nodes) != len(ids):
             raise ValueError(f"tokens[{b}]: expected one id per leaf of tree {b} "
                              f"({len(tree.leaves())}), got {len(ids)}")
-        if arity is not None and any(not n.is_leaf and len(n.children) != arity for n in nodes):
-            bad = next(len(n.children) for n in nodes if not n.is_leaf
-                       and len(n.children) != arity)
+        bad = wrong_arity(tree, arity)
+        if bad is not None:
             raise ValueError(f"trees[{b}]: the cell takes {arity} children per inner node, "
                              f"tree {b} has a node with {bad}: {tree}")
         height: dict[int, int] = {}  # id(node) -> height; postorder puts children first

@@ -13,6 +13,7 @@ binary's neutral phrases) and whether it is a root.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import Tensor, nn
@@ -21,9 +22,10 @@ from rnnkit.cells.tree import TREE_CELLS, build_tree_cell
 from rnnkit.data import Tree, parse_tree
 from rnnkit.data.errors import DataFormatError
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.layers.tree import IGNORE, TreeBatch, batch_trees, run_batched, run_recursive
+from rnnkit.layers.tree import (IGNORE, TreeBatch, batch_trees, run_batched, run_recursive,
+                                wrong_arity)
 from rnnkit.models.network import ModelConfig
-from rnnkit.models.sst import LABELS, PREDICT_BATCH, SSTTask, sentence_view
+from rnnkit.models.sst import FILES, LABELS, PREDICT_BATCH, SSTTask, sentence_view
 from rnnkit.models.task import Batch, Encoded, shuffled
 
 
@@ -102,9 +104,20 @@ class SSTTreeTask(SSTTask):
 
     def _encode(self, split: str, trees: list[Tree]) -> list[tuple[Tree, list[int]]]:
         """A split's trees (binary: neutral roots dropped, neutral nodes unlabelled) with their
-        leaves' token ids."""
+        leaves' token ids. A tree the cell cannot compose is a DataError naming its file and
+        its number there (blank lines not counted)."""
+        arity = TREE_CELLS[self.model_config.tree_cell].arity
+        for number, tree in enumerate(trees, start=1):
+            bad = wrong_arity(tree, arity)
+            if bad is not None:
+                raise DataError(f"data.path: {Path(self.data.path) / FILES[split]}, tree "
+                                f"{number}: the {self.model_config.tree_cell} cell takes "
+                                f"{arity} children per inner node, got a node with {bad}")
         return [(tree, self.vocab.encode(self.tokens(tree.words())))
                 for tree in sentence_view(trees, self.data.granularity)]
+
+    def cell_name(self):
+        return self.model_config.tree_cell
 
     def build_model(self):
         return TreeClassifier(self.model_config, len(self.vocab), len(self.labels))

@@ -78,3 +78,12 @@ def test_predict_reads_trees_and_names_a_bad_line(sst):
         model, ["(2 (2 good) (2 film))", "(0 unseen)"]))
     with pytest.raises(DataError, match="input.*line 2"):
         sst_task.predict(model, ["(2 good)", "(2 (2 good) (2 film)"])
+
+
+def test_a_tree_the_binary_cells_cannot_compose_names_file_and_tree(sst):
+    (sst / "dev.txt").write_text("(2 (2 a) (2 film))\n\n(3 (2 a) (3 good) (2 film))\n")
+    task(sst, "childsum")  # any number of children
+    for cell in ("binary", "recursive"):
+        with pytest.raises(DataError, match=rf"dev.txt, tree 2: the {cell} cell takes 2 children"
+                                            r" per inner node, got a node with 3"):
+            task(sst, cell)
