@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnnkit.data.trees import Tree
 from rnnkit.reference.cell import Params
 from rnnkit.reference.ops import SIGMOID, TANH, sigmoid
 
@@ -162,8 +161,10 @@ class TreeNet:
     def __init__(self, cell: TreeCell):
         self.cell, self.params = cell, cell.params
 
-    def forward(self, tree: Tree, x: np.ndarray):
-        """x: (n_leaves, I), left to right -> (h (n, H) in postorder, cache)."""
+    def forward(self, tree, x: np.ndarray):
+        """tree: an `rnnkit.data.Tree` (read through `postorder`, `is_leaf`, `children` only:
+        the reference imports nothing it checks); x: (n_leaves, I), left to right -> (h (n, H)
+        in postorder, cache)."""
         nodes = tree.postorder()
         leaves = iter(x)
         states, caches = {}, {}
