@@ -59,8 +59,8 @@ def run(args) -> int:
         trainer = Trainer(config, resume=bool(args.resume), context=context)
         if context.main:
             action = "resuming" if args.resume else "training"
-            print(f"{action} {config.task} ({config.model.cell}, {config.model.hidden_size} "
-                  f"units) in {trainer.folder}", flush=True)
+            print(f"{action} {config.task} ({trainer.task.cell_name()}, "
+                  f"{config.model.hidden_size} units) in {trainer.folder}", flush=True)
         outcome = trainer.fit()
     finally:
         distributed.teardown(context)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
 from rnnkit.cells.stack import DISCRETE_MODES, StackCell
+from rnnkit.cells.tree import TREE_CELLS
 from rnnkit.errors import ConfigError
 from rnnkit.layers import TorchStyleRNN
 from rnnkit.models.char_encoder import CHAR_ENCODERS
@@ -40,7 +41,9 @@ class ModelConfig:
     `char_hidden_size` (per direction for "lstm", filters for "cnn", of width
     `char_kernel_size`), and `delay`: a one-directional tagger reads d blank steps past each
     sentence's end and tags token t at step t + d (Graves & Schmidhuber 2005); `head_dropout`
-    acts on the encoder's outputs before the emission layer."""
+    acts on the encoder's outputs before the emission layer. For tree models
+    (models/tree_classifier.py): `tree_cell`, one of TREE_CELLS (see cells/tree.py), in place
+    of `cell`."""
 
     cell: str = field(default="lstm", metadata={"choices": CELLS})
     hidden_size: int = field(default=32, metadata={"min": 1})
@@ -75,6 +78,7 @@ class ModelConfig:
     char_hidden_size: int = field(default=25, metadata={"min": 1})
     char_kernel_size: int = field(default=3, metadata={"min": 1})
     delay: int = field(default=0, metadata={"min": 0})
+    tree_cell: str = field(default="childsum", metadata={"choices": tuple(TREE_CELLS)})
 
 
 def build_network(cfg: ModelConfig, input_size: int) -> TorchStyleRNN:

@@ -12,10 +12,11 @@ from rnnkit.models.stream import StreamTask
 from rnnkit.models.tagging import TaggingTask
 from rnnkit.models.task import Task
 from rnnkit.models.text_lm import LanguageModelTask
+from rnnkit.models.tree_classifier import SSTTreeTask
 
 TASKS: dict[str, type[Task]] = {
     task.name: task for task in (AddingTask, StreamTask, LanguageModelTask, SSTTask, MusicTask,
-                                 TaggingTask, StackLMTask, Seq2SeqTask)}
+                                 TaggingTask, StackLMTask, Seq2SeqTask, SSTTreeTask)}
 
 
 def task_class(name) -> type[Task]:

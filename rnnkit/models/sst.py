@@ -54,13 +54,19 @@ class Examples(NamedTuple):
     lengths: Tensor
 
 
+def sentence_view(trees: list[Tree], granularity: str) -> list[Tree]:
+    """The sentences of a granularity: all of them ("fine"), or the non-neutral ones relabelled
+    by `binary_label` ("binary", `binary_view`)."""
+    return binary_view(trees) if granularity == "binary" else trees
+
+
 def labelled_examples(trees: list[Tree], granularity: str,
                       phrases: bool) -> list[tuple[list[str], int]]:
     """(words, label) of each sentence (binary: neutral ones dropped); with `phrases`, of each
     distinct phrase with a label instead (the sentences among them). A phrase's words fix its
     label in SST, so the first one met is kept."""
     if not phrases:
-        sentences = binary_view(trees) if granularity == "binary" else trees
+        sentences = sentence_view(trees, granularity)
         return [(tree.words(), tree.label) for tree in sentences]
     if granularity == "binary":
         # The phrases of neutral sentences count too: only neutral phrases are left out.

@@ -95,6 +95,10 @@ class Task(abc.ABC):
         it the task can build, predict and export without reading its data."""
         self.data, self.model_config = data, model
 
+    def cell_name(self) -> str:
+        """The cell the model is built around, as the [model] section names it."""
+        return self.model_config.cell
+
     def state_dict(self) -> dict:
         """What `rnnkit predict` needs besides the weights (saved in checkpoints)."""
         return {}

@@ -6,8 +6,9 @@ float64, the truth the torch code is tested against.
     dx, d_state, d_params = ref.backward(cache, d_out, d_final)
 
 Cells (one step: `forward_step`, `backward_step`) live in elman.py, jordan.py, lstm.py, gru.py,
-mut.py; the time loop, bidirectional and stacked layers in layers.py; finite differences in
-gradcheck.py. Only convert.py touches torch.
+mut.py; the time loop, bidirectional and stacked layers in layers.py; tree cells and
+backpropagation through structure in tree.py; finite differences in gradcheck.py. Only
+convert.py touches torch.
 """
 
 from rnnkit.reference import gradcheck

@@ -7,7 +7,8 @@ import numpy as np
 
 from rnnkit import cells as torch_cells
 from rnnkit import layers as torch_layers
-from rnnkit.reference import layers
+from rnnkit.cells import tree as torch_tree
+from rnnkit.reference import layers, tree
 from rnnkit.reference.elman import ElmanCell
 from rnnkit.reference.gru import GRUCell
 from rnnkit.reference.jordan import JordanCell
@@ -37,8 +38,11 @@ def _cell(cell):
 
 def from_torch(module):
     """A reference cell or layer with the options and a float64 copy of the parameters of
-    `module`: an rnnkit cell, or a `Recurrent`, `Bidirectional` or `Stacked` layer (computed as
-    in eval mode: the reference has no dropout)."""
+    `module`: an rnnkit cell or tree cell, or a `Recurrent`, `Bidirectional` or `Stacked` layer
+    (computed as in eval mode: the reference has no dropout)."""
+    if isinstance(module, torch_tree.TreeCell):
+        params = {name: to_numpy(p) for name, p in module.named_parameters()}
+        return tree.CELLS[type(module).__name__](params)
     if isinstance(module, torch_cells.RecurrentCell):
         return _cell(module)
     if isinstance(module, torch_layers.Recurrent):
@@ -51,5 +55,5 @@ def from_torch(module):
                                     module.merge, weight, bias)
     if isinstance(module, torch_layers.Stacked):
         return layers.Stacked([from_torch(layer) for layer in module.layers])
-    raise TypeError(f"from_torch: expected an rnnkit cell or a Recurrent, Bidirectional or "
-                    f"Stacked layer, got {type(module).__name__}")
+    raise TypeError(f"from_torch: expected an rnnkit cell, a tree cell or a Recurrent, "
+                    f"Bidirectional or Stacked layer, got {type(module).__name__}")

@@ -67,6 +67,24 @@ def gradients(layer, x: np.ndarray, state, lengths=None, seed: int = 0,
     return result
 
 
+def tree_gradients(net, tree, x: np.ndarray, seed: int = 0,
+                   eps: float = 1e-6) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """As `gradients`, for a `reference.tree.TreeNet` on one tree: L = sum(G * h) over every
+    node's h; -> {name: (analytic, numerical)} for "x" (the leaves' inputs) and every
+    parameter."""
+    h, cache = net.forward(tree, x)
+    g = np.random.default_rng(seed).standard_normal(h.shape)
+
+    def loss() -> float:
+        return float(np.sum(g * net.forward(tree, x)[0]))
+
+    dx, d_params = net.backward(cache, g)
+    result = {"x": (dx, numerical_gradient(loss, x, eps))}
+    for name, p in net.params.items():
+        result[name] = (d_params[name], numerical_gradient(loss, p, eps))
+    return result
+
+
 def assert_gradients_close(result: dict, rtol: float = 1e-6, atol: float = 1e-8) -> None:
     """Every analytic gradient equals its numerical estimate (the name in the message)."""
     for name, (analytic, numerical) in result.items():

@@ -83,10 +83,10 @@ def test_missing_required_value_names_the_key(tmp_path):
     (tmp_path / "c.toml").write_text("[model]\ncell = 'gru'\n")
     assert error_of(path=tmp_path / "c.toml") == (
         "task: required, expected one of adding, stream, language_model, sst, music, tagging, "
-        "stack_lm, seq2seq; none was given")
+        "stack_lm, seq2seq, sst_tree; none was given")
     assert error_of({"task": "nope"}) == (
         "task: expected one of adding, stream, language_model, sst, music, tagging, stack_lm, "
-        "seq2seq, got 'nope'")
+        "seq2seq, sst_tree, got 'nope'")
 
 
 @pytest.mark.parametrize("item", ["train.epochs", "=3", "train..epochs=3", ".x=1"])
