@@ -202,18 +202,18 @@ def gradients(args) -> int:
 
 def _trained_gradients(args) -> int:
     """Each checkpoint's gradient flow on its own validation batch."""
-    flows, losses = {}, {}
+    flows, tasks = {}, {}
     for run_or_file in args.checkpoint:
         trained = load_trained(run_or_file)
         name = _run_name(trained.path, flows)
         flows[name] = task_gradient_flow(trained.task, trained.model, batch_size=args.batch,
                                          length=args.length, wrt=args.wrt)
-        losses[name] = trained.config.task
+        tasks[name] = trained.config.task
     written = _write_gradients({"trained, on a validation batch": flows}, _folder(args.out))
-    print(f"||dL/dh_0|| / ||dL/dh_T-1|| of each trained model's first cell:")
+    print("||dL/dh_0|| / ||dL/dh_T-1|| of each trained model's first cell:")
     print(f"{'model':<24}{'task':<16}{'steps':>8}{'ratio':>12}")
     for name, flow in flows.items():
-        print(f"{name:<24}{losses[name]:<16}{len(flow.loss):>8}{flow.ratio:12.3g}")
+        print(f"{name:<24}{tasks[name]:<16}{len(flow.loss):>8}{flow.ratio:12.3g}")
     _report(written)
     return 0
 
