@@ -48,7 +48,11 @@ def run_stack(kernel, weights: list[list[Tensor]], bias: bool, x: Tensor, hx: tu
     weights: per layer and direction (torch's order); hx: the state parts, each
     (num_layers * directions, B, size). -> (outputs (T, B, O), final state parts)."""
     flat = [p for layer in weights for p in layer]
-    args = (bias, num_layers, dropout, training, bidirectional)
+    # The kernel's `train` flag turns its dropout on and also, on CUDA, keeps what cuDNN's
+    # backward needs (without it backward fails even with no dropout): so it is on whenever
+    # autograd may ask for a backward, with the dropout only when training.
+    args = (bias, num_layers, dropout if training else 0.0, training or torch.is_grad_enabled(),
+            bidirectional)
     single = len(hx) == 1  # rnn and gru take a tensor, lstm a tuple
     if lengths is None:
         out, *final = kernel(x, hx[0] if single else hx, flat, *args, False)

@@ -87,7 +87,9 @@ class SequenceLayer(nn.Module):
         if packed is not None:
             order = packed.sorted_indices
             if order is not None:
-                output, lengths = output[:, order], lengths[order]
+                # lengths stay on the CPU (pack_padded_sequence wants them there); the order
+                # is on the data's device
+                output, lengths = output[:, order], lengths[order.cpu()]
             repacked = pack_padded_sequence(output, lengths)
             return PackedSequence(repacked.data, repacked.batch_sizes, packed.sorted_indices,
                                   packed.unsorted_indices)
