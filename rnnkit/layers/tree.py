@@ -112,14 +112,83 @@ def batch_trees(trees: Sequence[Tree], tokens: Sequence[Sequence[int]],
 def run_batched(cell: TreeCell, batch: TreeBatch, leaf_inputs: Tensor) -> Tensor:
     """leaf_inputs: (L, I) the leaves' inputs in row order -> (N, H) every node's h, in row
     order (row r at index r - 1)."""
-    state = cell.leaf(leaf_inputs)
-    # Rows so far, the zero row first: children of any lower level are gathered from these.
-    rows = [torch.cat([leaf_inputs.new_zeros(1, size), part])
-            for size, part in zip(cell.state_sizes, state)]
-    for children in batch.levels:
-        state = cell.compose(tuple(part[children] for part in rows))  # (N_h, K, size) each
-        rows = [torch.cat([part, new]) for part, new in zip(rows, state)]
-    return rows[0][1:]
+    params = tuple(cell.parameters())
+    if torch.is_grad_enabled() and (leaf_inputs.requires_grad
+                                    or any(p.requires_grad for p in params)):
+        return _LevelByLevel.apply(cell, batch.levels, leaf_inputs, *params)
+    return fill_rows(cell, batch.levels, leaf_inputs)[0][1:]
+
+
+def fill_rows(cell: TreeCell, levels: list[Tensor], leaf_inputs: Tensor,
+              graphs: list | None = None) -> list[Tensor]:
+    """The row tables, one (N + 1, size) per state part, filled in place level by level: row 0
+    zero, then the leaves, then each height's nodes. graphs: a list to record in, for each level,
+    (inputs, state, rows, children) with an autograd graph from the detached inputs to the
+    state, for `_LevelByLevel.backward`."""
+    N = leaf_inputs.shape[0] + sum(children.shape[0] for children in levels)
+    tables = [leaf_inputs.new_zeros(N + 1, size) for size in cell.state_sizes]
+    start = 1
+
+    def run(compute, inputs, children):
+        nonlocal start
+        if graphs is not None:
+            inputs = tuple(x.detach().requires_grad_() for x in inputs)
+            with torch.enable_grad():
+                state = compute(*inputs)
+            graphs.append((inputs, state, slice(start, start + len(state[0])), children))
+        else:
+            state = compute(*inputs)
+        for table, part in zip(tables, state):
+            table[start:start + len(part)] = part.detach()
+        start += len(state[0])
+
+    run(cell.leaf, (leaf_inputs,), None)
+    for children in levels:  # (N_h, K) rows: gather (N_h, K, size) per part, compose
+        run(lambda *parts: cell.compose(parts), tuple(t[children] for t in tables), children)
+    return tables
+
+
+class _LevelByLevel(torch.autograd.Function):
+    """`run_batched` with a backward whose cost grows with the nodes, not nodes x levels.
+
+    Plain autograd through the level loop would rebuild the row table at every level (a cat)
+    and, in backward, turn every level's gather into a zero tensor of the whole table's size,
+    about a third of a training step on SST. Here forward fills preallocated tables in place
+    and keeps each level's own small graph (detached children -> state); backward walks the
+    levels from the top, asks each graph for its children's and the parameters' gradients, and
+    adds the children's into a table of row gradients (index_add_)."""
+
+    @staticmethod
+    def forward(ctx, cell, levels, leaf_inputs, *params):
+        ctx.graphs, ctx.params = [], params
+        tables = fill_rows(cell, levels, leaf_inputs, ctx.graphs)
+        ctx.shapes = [table.shape for table in tables]
+        return tables[0][1:]
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad_h):
+        grads = [grad_h.new_zeros(shape) for shape in ctx.shapes]
+        grads[0][1:] = grad_h
+        trained = [p for p, need in zip(ctx.params, ctx.needs_input_grad[3:]) if need]
+        param_grads = [torch.zeros_like(p) for p in trained]
+        for inputs, state, rows, children in reversed(ctx.graphs):
+            # retain_graph: backward may run again on the same forward (gradcheck does); the
+            # graphs go with ctx, when the caller's graph goes
+            found = torch.autograd.grad(state, (*inputs, *trained),
+                                        [grad[rows] for grad in grads], allow_unused=True,
+                                        retain_graph=True)
+            for total, g in zip(param_grads, found[len(inputs):]):
+                if g is not None:
+                    total += g
+            if children is None:  # the leaves: their inputs' gradient
+                grad_leaves = found[0]
+                continue
+            for grad, g in zip(grads, found[:len(inputs)]):
+                grad.index_add_(0, children.flatten(), g.flatten(0, 1))
+        param_grads = iter(param_grads)
+        return (None, None, grad_leaves if ctx.needs_input_grad[2] else None,
+                *[next(param_grads) if need else None for need in ctx.needs_input_grad[3:]])
 
 
 def run_recursive(cell: TreeCell, tree: Tree, leaf_inputs: Tensor) -> Tensor:

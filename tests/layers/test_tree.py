@@ -53,6 +53,25 @@ def test_batched_equals_recursive(name):
         torch.testing.assert_close(gb, gr, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("frozen", ["leaves", "cell"])
+def test_gradients_when_only_the_cell_or_only_the_leaves_are_trained(frozen):
+    cell, trees, tokens, embed, _ = case("childsum")
+    batch = batch_trees(trees, tokens, cell.arity)
+    leaves = embed[batch.tokens].detach().requires_grad_(frozen == "cell")
+    cell.requires_grad_(frozen == "leaves")
+    trained = [leaves] if frozen == "cell" else list(cell.parameters())
+    batched = torch.autograd.grad(run_batched(cell, batch, leaves).sin().sum(), trained)
+    parts, first = [], 0
+    for tree in trees:
+        n = len(tree.leaves())
+        parts.append(run_recursive(cell, tree, leaves[first:first + n]))
+        first += n
+    by_rows = torch.cat(parts)[torch.cat(batch.order).argsort()]  # postorder -> row order
+    recursive = torch.autograd.grad(by_rows.sin().sum(), trained)
+    for b, r in zip(batched, recursive, strict=True):
+        torch.testing.assert_close(b, r, rtol=1e-10, atol=1e-12)
+
+
 @pytest.mark.parametrize("name", list(TREE_CELLS))
 def test_gradcheck(name):
     cell, trees, tokens, embed, head = case(name, seed=1)
