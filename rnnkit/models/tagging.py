@@ -21,9 +21,10 @@ from torch import Tensor, nn
 from rnnkit.data import (ChunkCounts, TaggedSentence, Vocab, chunk_counts, chunk_scores,
                          convert, pad_sequences, parse_conll, read_conll)
 from rnnkit.data.errors import DataFormatError
-from rnnkit.errors import DataError
+from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.tagger import Tagger, check_config
-from rnnkit.models.task import SPLITS, Batch, Encoded, Task, bucketed, read_data
+from rnnkit.models.task import (SPLITS, Batch, Encoded, Task, bucketed, epoch_generator,
+                                read_data)
 
 SCHEMES = {"BIO": "IOB2", "IOBES": "IOBES"}  # the config's name -> data.tag_schemes' name
 PREFIXES = {"BIO": "BI", "IOBES": "BIES"}
@@ -42,7 +43,10 @@ class TaggingData:
     line). scheme: "BIO" or "IOBES", the tags the model learns (read in any scheme). min_freq:
     training words seen fewer times are unknown. lowercase: fold words to lower case;
     zero_digits: read every digit 0-9 in a word as 0 (Lample et al. 2016). Both change the word
-    lookup only: the character encoder sees the token as written."""
+    lookup only: the character encoder sees the token as written. singleton_unk: in each
+    training batch, each occurrence of a word seen once in training is read as <unk> with this
+    probability (Lample et al. 2016 use 0.5 with min_freq = 1), so that the <unk> embedding is
+    trained on words like the rare ones of the test set while the singletons keep their own."""
 
     path: str
     train_file: str = "train.txt"
@@ -55,6 +59,7 @@ class TaggingData:
     min_freq: int = field(default=1, metadata={"min": 1})
     lowercase: bool = False
     zero_digits: bool = False
+    singleton_unk: float = field(default=0.0, metadata={"min": 0.0, "below": 1.0})
 
 
 class Examples(NamedTuple):
@@ -113,7 +118,11 @@ class TaggingTask(Task):
     def __init__(self, data: TaggingData, model, state=None):
         super().__init__(data, model, state)
         check_config(model)
+        if data.singleton_unk and data.min_freq != 1:
+            raise ConfigError(f"data.singleton_unk: needs data.min_freq = 1 (the words seen once "
+                              f"in the vocabulary), got min_freq = {data.min_freq}")
         self._splits: dict[str, Examples] = {}
+        self._singletons: Tensor | None = None  # word ids seen once in training (singleton_unk)
         if state is not None:
             self.words, self.chars, self.tags = (
                 Vocab.from_dict(state[key], source=f"the checkpoint's {key} vocabulary")
@@ -197,10 +206,29 @@ class TaggingTask(Task):
         """Padded batches of sentences of similar lengths: inputs (T, B, 1 + C), targets
         (T, B) tag ids, PAD_TAG after each sentence's end."""
         examples = self.split(split)
+        # a stream of its own for singleton_unk, apart from the batch order's, and like it a
+        # function of (seed, epoch) alone, so that a resumed run hides what an uninterrupted one does
+        generator = epoch_generator(seed + 1, epoch)
         for index in bucketed(examples.lengths, split, batch_size, epoch, seed):
             inputs, lengths = pad_inputs([examples.inputs[i] for i in index])
             targets = pad_sequences([examples.tags[i] for i in index], padding_value=PAD_TAG)
+            if split == "train" and self.data.singleton_unk:
+                inputs = self.hide_singletons(inputs, generator)
             yield Batch(inputs, targets.data, int(lengths.sum()), target_dim=1, lengths=lengths)
+
+    def hide_singletons(self, inputs: Tensor, generator: torch.Generator) -> Tensor:
+        """inputs (T, B, 1 + C) -> the same with each word id of a training singleton replaced
+        by <unk>'s with probability data.singleton_unk (padding and characters untouched)."""
+        if self._singletons is None:
+            ids = torch.cat([x[:, 0] for x in self.split("train").inputs])
+            counts = torch.bincount(ids, minlength=len(self.words))
+            self._singletons = (counts == 1).nonzero().squeeze(1)
+        words = inputs[..., 0]
+        hide = torch.isin(words, self._singletons) & (
+            torch.rand(words.shape, generator=generator) < self.data.singleton_unk)
+        inputs = inputs.clone()
+        inputs[..., 0] = words.masked_fill(hide, self.words.unk_index)
+        return inputs
 
     # --- loss and metrics -------------------------------------------------------------------
     def outputs(self, model, batch):

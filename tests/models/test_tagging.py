@@ -3,6 +3,7 @@ name the file and line, batches, conlleval's metrics, and `rnnkit train` / `eval
 with a checkpoint round trip."""
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -114,6 +115,35 @@ def test_a_batch_is_padded_with_lengths_and_targets_marked(conll):
         assert (batch.targets[~padding] >= 0).all()
         assert batch.count == int(batch.lengths.sum())
     assert sum(b.size for b in tagging.batches("valid", 4, 0, 0)) == 2
+
+
+def test_singleton_unk_hides_only_words_seen_once_in_training_batches(conll):
+    tagging = task(conll, singleton_unk=0.5, model=ModelConfig(char_encoder="lstm"))
+    counts = Counter(tagging.word(t) for s in TRAIN.split("\n\n")[1:] for line in s.splitlines()
+                     for t in line.split()[:1])
+    singletons = {tagging.words.encode([w])[0] for w, n in counts.items() if n == 1}
+    assert tagging.words.encode(["visited"])[0] in singletons and len(singletons) > 5
+    plain = task(conll, model=ModelConfig(char_encoder="lstm"))
+    hidden = shown = 0
+    for epoch in range(40):
+        for ours, theirs in zip(tagging.batches("train", 2, epoch, seed=3),
+                                plain.batches("train", 2, epoch, seed=3), strict=True):
+            words, original = ours.inputs[..., 0], theirs.inputs[..., 0]
+            changed = words != original
+            assert (words[changed] == tagging.words.unk_index).all()
+            assert set(original[changed].tolist()) <= singletons
+            assert torch.equal(ours.inputs[..., 1:], theirs.inputs[..., 1:])  # characters kept
+            is_singleton = torch.isin(original, torch.tensor(sorted(singletons)))
+            hidden += int(changed.sum())
+            shown += int((is_singleton & ~changed).sum())
+    assert 0.4 < hidden / (hidden + shown) < 0.6
+    again = [b.inputs for b in tagging.batches("train", 2, 7, seed=3)]
+    assert all(torch.equal(a, b.inputs) for a, b in zip(again, tagging.batches("train", 2, 7, 3)))
+    for ours, theirs in zip(tagging.batches("valid", 2, 0, 0), plain.batches("valid", 2, 0, 0)):
+        assert torch.equal(ours.inputs, theirs.inputs)  # only training batches
+    with pytest.raises(ConfigError, match="data.singleton_unk: needs data.min_freq = 1.*got "
+                                          "min_freq = 2"):
+        task(conll, singleton_unk=0.5, min_freq=2)
 
 
 def test_the_metrics_are_conllevals(conll):
