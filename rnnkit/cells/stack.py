@@ -27,6 +27,7 @@ class StackCell(RecurrentCell):
     r"""One step of a stack RNN with S stacks of `depth` entries, the top k of each read back.
 
         h_t   = sigmoid(U x_t + b + R h_{t-1} + P [s^1_{t-1}[0:k]; ...; s^S_{t-1}[0:k]])
+                (without R h_{t-1} when hidden_recurrence is False)
         a^j_t = softmax(A_j h_t + b_A,j)         over (PUSH, POP) or (PUSH, POP, NO-OP)
         v^j_t = sigmoid(D_j h_t + b_D,j)         the value PUSH puts on top
     and for every stack (its superscript j dropped), with s_{t-1}[depth] = EMPTY:
@@ -36,8 +37,12 @@ class StackCell(RecurrentCell):
 
     Parameters: weight_ih U (H, I), bias_ih b (H), weight_hh R (H, H), weight_sh P (H, S k),
     weight_action A (S n_actions, H), bias_action (S n_actions), weight_push D (S, H),
-    bias_push (S). State: (h (B, H), stack (B, S depth)), stack j in columns
+    bias_push (S); no R without hidden_recurrence. State: (h (B, H), stack (B, S depth)), stack j in columns
     [j depth, (j+1) depth), top first; `init_state` gives h = 0 and empty stacks.
+
+    hidden_recurrence: False is the authors' setting for their toy tasks (their code's `-mod 1`,
+    "recurrence only through stacks"): the only memory is the stacks, so a count must be kept
+    there, where it does not blur as n grows past the training range.
 
     discrete: "never", "always", or "eval" (only when the module is in eval mode): the paper's
     rounding at test time, each action replaced by the one-hot of its argmax (as the authors'
@@ -47,7 +52,8 @@ class StackCell(RecurrentCell):
 
     def __init__(self, input_size: int, hidden_size: int, *, num_stacks: int = 1,
                  depth: int = 100, k: int = 2, no_op: bool = True, discrete: str = "never",
-                 recurrent_init: str = "default", device=None, dtype=None):
+                 hidden_recurrence: bool = True, recurrent_init: str = "default", device=None,
+                 dtype=None):
         super().__init__()
         self.input_size = _check.positive_int("input_size", input_size)
         self.hidden_size = _check.positive_int("hidden_size", hidden_size)
@@ -59,6 +65,10 @@ class StackCell(RecurrentCell):
         self.no_op = no_op
         self.num_actions = 3 if no_op else 2
         self.discrete = _check.one_of("discrete", discrete, DISCRETE_MODES)
+        self.hidden_recurrence = hidden_recurrence
+        if not hidden_recurrence and recurrent_init != "default":
+            raise ValueError(f"recurrent_init: {recurrent_init!r} initialises weight_hh, which a "
+                             f"stack cell without hidden_recurrence does not have")
         self.recurrent_init = check_init(recurrent_init)
         self.output_size = hidden_size
         self.state_names = ("h", "stack")
@@ -67,7 +77,7 @@ class StackCell(RecurrentCell):
         S, H = num_stacks, hidden_size
         self.weight_ih = nn.Parameter(torch.empty(H, input_size, **kw))
         self.bias_ih = nn.Parameter(torch.empty(H, **kw))
-        self.weight_hh = nn.Parameter(torch.empty(H, H, **kw))
+        self.weight_hh = nn.Parameter(torch.empty(H, H, **kw)) if hidden_recurrence else None
         self.weight_sh = nn.Parameter(torch.empty(H, S * k, **kw))
         self.weight_action = nn.Parameter(torch.empty(S * self.num_actions, H, **kw))
         self.bias_action = nn.Parameter(torch.empty(S * self.num_actions, **kw))
@@ -90,8 +100,10 @@ class StackCell(RecurrentCell):
         h_prev, stack = state
         stacks = stack.view(-1, self.num_stacks, self.depth)  # (B, S, depth)
         read = stacks[:, :, :self.k].flatten(1)  # (B, S k): the top k of each stack
-        h = torch.sigmoid(x_proj + nn.functional.linear(dropped(h_prev, mask), w["weight_hh"])
-                          + nn.functional.linear(read, w["weight_sh"]))
+        z = x_proj + nn.functional.linear(read, w["weight_sh"])
+        if self.hidden_recurrence:
+            z = z + nn.functional.linear(dropped(h_prev, mask), w["weight_hh"])
+        h = torch.sigmoid(z)
         logits = nn.functional.linear(h, w["weight_action"], w["bias_action"])
         actions = logits.view(-1, self.num_stacks, self.num_actions).softmax(-1)  # (B, S, n)
         value = torch.sigmoid(nn.functional.linear(h, w["weight_push"], w["bias_push"]))  # (B, S)
@@ -107,7 +119,8 @@ class StackCell(RecurrentCell):
     def extra_repr(self) -> str:
         return (f"{self.input_size}, {self.hidden_size}, num_stacks={self.num_stacks}, "
                 f"depth={self.depth}, k={self.k}, no_op={self.no_op}, "
-                f"discrete={self.discrete!r}")
+                f"discrete={self.discrete!r}"
+                + ("" if self.hidden_recurrence else ", hidden_recurrence=False"))
 
 
 def update_stacks(stacks: Tensor, actions: Tensor, value: Tensor) -> Tensor:

@@ -40,6 +40,9 @@ class Recurrent(SequenceLayer):
         self.output_size = cell.output_size
         self.recurrent_dropout = _check.probability("recurrent_dropout", recurrent_dropout)
         self.weight_drop = _check.probability("weight_drop", weight_drop)
+        if weight_drop and getattr(cell, "weight_hh", None) is None:
+            raise ValueError(f"weight_drop: drops entries of weight_hh, which "
+                             f"{type(cell).__name__}({cell.extra_repr()}) does not have")
 
     def reference_parameter(self) -> Tensor:
         return self.cell.weight_ih

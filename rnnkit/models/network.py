@@ -26,8 +26,10 @@ class ModelConfig:
     PyTorch's). nonlinearity: Elman's and Jordan's ("tanh", "relu", "sigmoid"). proj_size: the
     LSTM's projection (0 = none). The stack RNN's (Joulin & Mikolov 2015, `cells/stack.py`):
     `stacks` of `stack_depth` entries, the top `stack_read` of each read back, `stack_no_op`
-    for a third action, `stack_discrete` its rounding ("never", "eval", "always"). Dropout: `dropout` between layers, `input_dropout` on the
-    first layer's input, `output_dropout` on the last layer's output (Zaremba et al. 2014),
+    for a third action, `stack_discrete` its rounding ("never", "eval", "always"),
+    `stack_hidden_recurrence = false` for the authors' "recurrence only through stacks".
+    Dropout: `dropout` between layers, `input_dropout` on the first layer's input,
+    `output_dropout` on the last layer's output (Zaremba et al. 2014),
     `variational` for one mask per sequence, `recurrent_dropout` on the fed-back state,
     `weight_drop` (DropConnect on the recurrent weights). embedding_size: for tasks whose inputs
     are symbols (0 = hidden_size); embedding_dropout: on their embeddings (in the classifier).
@@ -57,6 +59,7 @@ class ModelConfig:
     stack_depth: int = field(default=100, metadata={"min": 1})
     stack_read: int = field(default=2, metadata={"min": 1})
     stack_no_op: bool = True
+    stack_hidden_recurrence: bool = True
     stack_discrete: str = field(default="never", metadata={"choices": DISCRETE_MODES})
     recurrent_init: str = "default"
     dropout: float = 0.0
@@ -113,6 +116,7 @@ def build_cell(cfg: ModelConfig, input_size: int):
     if cfg.cell == "stack":
         return StackCell(input_size, H, num_stacks=cfg.stacks, depth=cfg.stack_depth,
                          k=cfg.stack_read, no_op=cfg.stack_no_op, discrete=cfg.stack_discrete,
+                         hidden_recurrence=cfg.stack_hidden_recurrence,
                          recurrent_init=cfg.recurrent_init)
     kind = cfg.cell.upper()
     # MUT1 and MUT2 add the raw input to the hidden state: learn a projection when the

@@ -61,6 +61,30 @@ def test_one_step_equals_the_papers_equations(no_op):
                                    rtol=0)
 
 
+def test_without_hidden_recurrence_the_stacks_are_the_only_memory():
+    torch.manual_seed(0)
+    cell = StackCell(I, H, num_stacks=S, depth=DEPTH, k=K, hidden_recurrence=False, dtype=F64)
+    assert "weight_hh" not in dict(cell.named_parameters())
+    assert "hidden_recurrence=False" in repr(cell)
+    x = torch.randn(2, I, dtype=F64)
+    stack = torch.rand(2, S * DEPTH, dtype=F64) * 2 - 1
+    h, (_, new_stack) = cell.step(x, (torch.rand(2, H, dtype=F64), stack))
+    other_h, (_, other_stack) = cell.step(x, (torch.rand(2, H, dtype=F64), stack))
+    assert torch.equal(h, other_h) and torch.equal(new_stack, other_stack)  # h_{t-1} unused
+    with_r = StackCell(I, H, num_stacks=S, depth=DEPTH, k=K, dtype=F64)
+    with torch.no_grad():
+        for name, p in cell.named_parameters():
+            getattr(with_r, name).copy_(p)
+        with_r.weight_hh.zero_()  # R = 0 is the same step
+    torch.testing.assert_close(with_r.step(x, (torch.rand(2, H, dtype=F64), stack))[0], h,
+                               atol=1e-12, rtol=0)
+    with pytest.raises(ValueError, match="weight_drop: drops entries of weight_hh, which "
+                                         "StackCell.*does not have"):
+        StackRNN(I, H, hidden_recurrence=False, weight_drop=0.5)
+    with pytest.raises(ValueError, match="recurrent_init: 'orthogonal' initialises weight_hh"):
+        StackCell(I, H, hidden_recurrence=False, recurrent_init="orthogonal")
+
+
 def test_pure_actions_are_the_stack_operations():
     stacks = torch.tensor([[[0.1, 0.2, 0.3], [0.4, 0.5, EMPTY]]], dtype=F64)  # (1, 2, 3)
     value = torch.tensor([[0.9, 0.8]], dtype=F64)
@@ -125,9 +149,11 @@ def test_stack_rnn_with_lengths_equals_each_sequence_alone():
         torch.testing.assert_close(stack[b:b + 1], stack_b, atol=1e-12, rtol=0)
 
 
-def test_stack_rnn_gradcheck():
+@pytest.mark.parametrize("hidden_recurrence", [True, False])
+def test_stack_rnn_gradcheck(hidden_recurrence):
     torch.manual_seed(2)
-    layer = StackRNN(2, 3, num_stacks=2, depth=3, k=2, dtype=F64)
+    layer = StackRNN(2, 3, num_stacks=2, depth=3, k=2, hidden_recurrence=hidden_recurrence,
+                     dtype=F64)
     params = dict(layer.named_parameters())
     x = torch.randn(4, 2, 2, dtype=F64, requires_grad=True)
     lengths = torch.tensor([4, 2])
