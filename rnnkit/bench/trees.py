@@ -1,7 +1,8 @@
 """`python -m rnnkit.bench.trees`: level-batched against one-node-at-a-time tree execution, in
-trees per second of training (forward, the loss at every labelled node, backward), on SST
-trees, in one process, runs interleaved; and the two losses' largest difference, which the
-tests hold at rounding (they equal in float64, loss and every gradient).
+trees per second of training (forward, the loss at every labelled node, backward) and of
+inference (forward in eval mode, no gradients), on SST trees, in one process, runs
+interleaved; and the two losses' difference, which the tests hold at rounding (they equal in
+float64, loss and every gradient).
 
 Batching composes all nodes of one height across the batch in one matrix product, so a batch
 costs about as many cell calls as its tallest tree is high, where the recursion makes one per
@@ -36,13 +37,26 @@ def training_step(model: TreeClassifier, trees, recursive: bool):
     return run
 
 
+def inference(model: TreeClassifier, trees, recursive: bool):
+    """-> a function running the model on the batch in eval mode without gradients."""
+    def run():
+        model.eval()
+        with torch.no_grad():
+            model(trees, recursive=recursive)
+        model.train()
+    return run
+
+
 def measure(model: TreeClassifier, trees, B: int, *, repeats: int, warmup: int) -> dict:
-    batched, recursive = (training_step(model, trees, r) for r in (False, True))
-    batched_s, recursive_s = interleaved_medians(batched, recursive, warmup=warmup,
-                                                 repeats=repeats)
-    return {"B": B, "nodes": len(trees.labels), "levels": len(trees.levels) + 1,
-            "batched": B / batched_s, "recursive": B / recursive_s,
-            "speedup": recursive_s / batched_s, "loss_diff": abs(batched() - recursive())}
+    result = {"B": B, "nodes": len(trees.labels), "levels": len(trees.levels) + 1}
+    for name, make in (("train", training_step), ("infer", inference)):
+        batched_s, recursive_s = interleaved_medians(make(model, trees, False),
+                                                     make(model, trees, True),
+                                                     warmup=warmup, repeats=repeats)
+        result.update({f"{name}_batched": B / batched_s, f"{name}_recursive": B / recursive_s,
+                       f"{name}_speedup": recursive_s / batched_s})
+    losses = [training_step(model, trees, r)() for r in (False, True)]
+    return {**result, "loss_diff": abs(losses[0] - losses[1])}
 
 
 def main(argv=None) -> int:
@@ -59,17 +73,21 @@ def main(argv=None) -> int:
     vocab = Vocab.from_counts(Counter(w.lower() for t in trees for w in t.words()))
     torch.manual_seed(0)
     model = TreeClassifier(ModelConfig(hidden_size=args.H, tree_cell=args.cell), len(vocab), 5)
-    print(f"tree training steps, {args.cell} cell, H={args.H}: torch {torch.__version__}, "
+    print(f"tree training steps and inference, {args.cell} cell, H={args.H}: torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, median of {args.repeats} interleaved runs, "
           f"the first B trees of {args.data}")
-    print(f"{'B':>5}{'nodes':>7}{'levels':>8}{'batched tree/s':>16}{'recursive tree/s':>18}"
-          f"{'speedup':>9}{'|loss diff|':>13}", flush=True)
+    print(f"{'B':>5}{'nodes':>7}{'levels':>8}"
+          + "".join(f"{name + ' batched':>16}{name + ' recursive':>18}{name + ' x':>9}"
+                    for name in ("train", "infer"))
+          + f"{'|loss diff|':>13}    (trees per second)", flush=True)
     for B in args.B:
         batch = batch_trees(trees[:B], [vocab.encode(w.lower() for w in t.words())
                                         for t in trees[:B]], TREE_CELLS[args.cell].arity)
         r = measure(model, batch, B, repeats=args.repeats, warmup=args.warmup)
-        print(f"{r['B']:>5}{r['nodes']:>7}{r['levels']:>8}{r['batched']:>16.1f}"
-              f"{r['recursive']:>18.1f}{r['speedup']:>8.1f}x{r['loss_diff']:>13.2e}", flush=True)
+        print(f"{r['B']:>5}{r['nodes']:>7}{r['levels']:>8}"
+              + "".join(f"{r[name + '_batched']:>16.1f}{r[name + '_recursive']:>18.1f}"
+                        f"{r[name + '_speedup']:>8.1f}x" for name in ("train", "infer"))
+              + f"{r['loss_diff']:>13.2e}", flush=True)
     return 0
 
 

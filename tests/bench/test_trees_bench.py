@@ -11,4 +11,5 @@ def test_trees_bench_prints_one_row_per_batch_size_with_equal_losses(tmp_path, c
                        "--repeats", "1", "--warmup", "0"]) == 0
     rows = [row.split() for row in capsys.readouterr().out.splitlines()[2:]]
     assert [row[:3] for row in rows] == [["1", "5", "3"], ["3", "11", "3"]]  # B, nodes, levels
+    assert all(len(row) == 10 for row in rows)  # train and inference: batched, recursive, x
     assert all(float(row[-1]) < 1e-5 for row in rows)  # |loss diff|
