@@ -73,8 +73,8 @@ def main(argv=None) -> int:
     vocab = Vocab.from_counts(Counter(w.lower() for t in trees for w in t.words()))
     torch.manual_seed(0)
     model = TreeClassifier(ModelConfig(hidden_size=args.H, tree_cell=args.cell), len(vocab), 5)
-    print(f"tree training steps and inference, {args.cell} cell, H={args.H}: torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, median of {args.repeats} interleaved runs, "
+    print(f"tree training steps and inference, {args.cell} cell, H={args.H}: torch "
+          f"{torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats} interleaved runs, "
           f"the first B trees of {args.data}")
     print(f"{'B':>5}{'nodes':>7}{'levels':>8}"
           + "".join(f"{name + ' batched':>16}{name + ' recursive':>18}{name + ' x':>9}"

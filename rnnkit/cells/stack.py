@@ -37,8 +37,8 @@ class StackCell(RecurrentCell):
 
     Parameters: weight_ih U (H, I), bias_ih b (H), weight_hh R (H, H), weight_sh P (H, S k),
     weight_action A (S n_actions, H), bias_action (S n_actions), weight_push D (S, H),
-    bias_push (S); no R without hidden_recurrence. State: (h (B, H), stack (B, S depth)), stack j in columns
-    [j depth, (j+1) depth), top first; `init_state` gives h = 0 and empty stacks.
+    bias_push (S); no R without hidden_recurrence. State: (h (B, H), stack (B, S depth)),
+    stack j in columns [j depth, (j+1) depth), top first; `init_state` gives h = 0 and empty stacks.
 
     hidden_recurrence: False is the authors' setting for their toy tasks (their code's `-mod 1`,
     "recurrence only through stacks"): the only memory is the stacks, so a count must be kept

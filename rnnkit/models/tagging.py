@@ -206,8 +206,8 @@ class TaggingTask(Task):
         """Padded batches of sentences of similar lengths: inputs (T, B, 1 + C), targets
         (T, B) tag ids, PAD_TAG after each sentence's end."""
         examples = self.split(split)
-        # a stream of its own for singleton_unk, apart from the batch order's, and like it a
-        # function of (seed, epoch) alone, so that a resumed run hides what an uninterrupted one does
+        # singleton_unk draws from a stream of its own, apart from the batch order's and like it
+        # a function of (seed, epoch) alone: a resumed run hides what an uninterrupted one does
         generator = epoch_generator(seed + 1, epoch)
         for index in bucketed(examples.lengths, split, batch_size, epoch, seed):
             inputs, lengths = pad_inputs([examples.inputs[i] for i in index])
