@@ -37,7 +37,7 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.models import stack_tasks
 from rnnkit.models.stack_tasks import TASKS, curriculum, paper_metric, stream, to_tensors
 from rnnkit.models.stream import TokenTask
-from rnnkit.models.task import Batch, cross_entropy_sums
+from rnnkit.models.task import Batch, Encoded, cross_entropy_sums
 
 PADDING = -1  # the target after a stream's end: no symbol, so the loss skips it
 MIN_N = stack_tasks.TRAIN_N.start
@@ -154,6 +154,14 @@ class StackLMTask(TokenTask):
     def join(self, tokens):
         return "".join(tokens)
 
+    def encode(self, line, number=1):
+        """A line, a stream's beginning -> ids (T + 1, 1): read after `task.end` as in training
+        (`stack_tasks.to_tensors`), so the first step is that end symbol."""
+        encoded = super().encode(line, number)
+        end = torch.tensor(self.vocab.encode([self.task.end])).view(1, 1)
+        return Encoded(torch.cat([end, encoded.inputs]), [self.task.end, *encoded.labels])
+
     @property
     def start_token(self):
-        return self.task.start or self.task.alphabet[0]
+        """Generation starts where every stream does: after an end symbol."""
+        return self.task.end

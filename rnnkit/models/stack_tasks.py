@@ -33,13 +33,18 @@ class StackTask:
     """name; alphabet: its symbols, the id of a symbol being its index; make(n, rng): one
     sequence of size n; decided(sequence): the position after which every symbol of the
     sequence is determined by the ones before; start: the symbol every sequence starts with
-    (then the end of a sequence is determined too), or None."""
+    (then the end of a sequence is determined too), or None; end: a symbol that ends sequences,
+    which the network reads before a stream's first symbol (`to_tensors`), as if a sequence had
+    just ended: the authors start every stream so (`cur = nchar - 1` in their train_toy.cpp).
+    Without it the first sequence of a stream would read differently from every later one, and
+    a network that counts the a's after an end can be off by one on one kind or the other."""
 
     name: str
     alphabet: str
     make: Callable[[int, random.Random], str]
     decided: Callable[[str], int]
     start: str | None
+    end: str
 
 
 def _blocks(*multiples: int) -> Callable[[int, random.Random], str]:
@@ -81,13 +86,13 @@ def _binary_addition(n: int, rng: random.Random) -> str:
 
 
 TASKS: dict[str, StackTask] = {task.name: task for task in [
-    StackTask("anbn", "ab", _blocks(1), lambda s: s.index("b"), "a"),
-    StackTask("anbncn", "abc", _blocks(1, 1), lambda s: s.index("b"), "a"),
-    StackTask("anbncndn", "abcd", _blocks(1, 1, 1), lambda s: s.index("b"), "a"),
-    StackTask("anb2n", "ab", _blocks(2), lambda s: s.index("b"), "a"),
-    StackTask("anbmcnm", "abc", _sum_of_counts, lambda s: s.index("c"), "a"),
-    StackTask("memorisation", "abc", _memorisation, lambda s: s.index("a"), None),
-    StackTask("binary_addition", "01+=.", _binary_addition, lambda s: s.index("="), None),
+    StackTask("anbn", "ab", _blocks(1), lambda s: s.index("b"), "a", "b"),
+    StackTask("anbncn", "abc", _blocks(1, 1), lambda s: s.index("b"), "a", "c"),
+    StackTask("anbncndn", "abcd", _blocks(1, 1, 1), lambda s: s.index("b"), "a", "d"),
+    StackTask("anb2n", "ab", _blocks(2), lambda s: s.index("b"), "a", "b"),
+    StackTask("anbmcnm", "abc", _sum_of_counts, lambda s: s.index("c"), "a", "c"),
+    StackTask("memorisation", "abc", _memorisation, lambda s: s.index("a"), None, "c"),
+    StackTask("binary_addition", "01+=.", _binary_addition, lambda s: s.index("="), None, "."),
 ]}
 
 
@@ -170,19 +175,20 @@ def curriculum(epoch: int, *, start: int = 3, limit: int = TRAIN_N.stop) -> rang
 
 
 def to_tensors(task: StackTask, streams: Sequence[Stream]) -> dict[str, Tensor]:
-    """A time-major batch, one stream per column, padded at the end: inputs and targets (T, B)
-    ids (targets[t] = inputs[t + 1]), mask (T, B) bool, True where the target is deterministic
-    and counts toward a sequence, sizes (T, B) the size n of that sequence where mask is True
-    (0 elsewhere), and lengths (B,)."""
-    T = max(len(s.text) for s in streams) - 1
+    """A time-major batch, one stream per column, padded at the end: each stream's text is read
+    after `task.end` (see StackTask), so inputs (T, B) are end + text[:-1] and targets (T, B)
+    the text (targets[t] = inputs[t + 1]); mask (T, B) bool, True where the target is
+    deterministic and counts toward a sequence, sizes (T, B) the size n of that sequence where
+    mask is True (0 elsewhere), and lengths (B,) the texts' lengths."""
+    T = max(len(s.text) for s in streams)
     inputs = torch.zeros(T, len(streams), dtype=torch.long)
     targets, sizes = torch.zeros_like(inputs), torch.zeros_like(inputs)
     for b, s in enumerate(streams):
-        ids = torch.tensor(encode(task, s.text))
-        length = len(ids) - 1
+        ids = torch.tensor(encode(task, task.end + s.text))
+        length = len(s.text)
         inputs[:length, b], targets[:length, b] = ids[:-1], ids[1:]
         sizes[:length, b] = torch.tensor([s.ns[o] if d and o >= 0 else 0
-                                          for d, o in zip(s.deterministic[1:], s.owner[1:])])
-    lengths = torch.tensor([len(s.text) - 1 for s in streams])
+                                          for d, o in zip(s.deterministic, s.owner)])
+    lengths = torch.tensor([len(s.text) for s in streams])
     return {"inputs": inputs, "targets": targets, "mask": sizes > 0, "sizes": sizes,
             "lengths": lengths}

@@ -44,7 +44,8 @@ def test_a_perfect_predictor_scores_100_and_one_mistake_loses_its_size_of_n():
     s = anbn.streams("test")[1]
     assert s.text == "aaabbbaaabbba" and s.ns == [3, 3]
     wrong = logits.clone()
-    wrong[4, 1] = torch.tensor([5.0, 0.0])  # after "aaabb": the target is "b", predicted "a"
+    # step t reads symbol t - 1 (step 0 the end symbol "b" before the text) and predicts symbol t
+    wrong[4, 1] = torch.tensor([5.0, 0.0])  # after "aaab": the target is "b", predicted "a"
     assert batch.targets[4, 1].tolist() == [1, 3]  # "b", counting toward a sequence of n = 3
     sums = anbn.loss(wrong, batch.targets)[1]
     metrics = anbn.metrics(sums)
@@ -54,7 +55,7 @@ def test_a_perfect_predictor_scores_100_and_one_mistake_loses_its_size_of_n():
     assert metrics["symbol_accuracy"] == pytest.approx((scored - 1) / scored)
     # a mistake on a symbol that is not determined (the first b) costs nothing
     guess = logits.clone()
-    guess[2, 1] = torch.tensor([0.0, 5.0])  # after "aaa": predicts b, the target is a
+    guess[2, 1] = torch.tensor([0.0, 5.0])  # after "aa": predicts b, the target is a
     assert anbn.metrics(anbn.loss(guess, batch.targets)[1])["accuracy"] == 1.0
 
 
@@ -63,11 +64,13 @@ def test_the_metric_agrees_with_scoring_each_sequence_as_stack_tasks_does():
     mem = task(task="memorisation", test_max_n=5, eval_sequences=3)
     streams = mem.streams("test")
     batch = next(mem.batches("test", len(streams), epoch=0, seed=0))
-    logits = torch.randn(*batch.targets.shape[:2], 3, generator=torch.Generator().manual_seed(1))
+    logits = torch.randn(*batch.targets.shape[:2], 3, generator=torch.Generator().manual_seed(2))
     logits = logits + 3 * torch.nn.functional.one_hot(batch.targets[..., 0].clamp(min=0), 3)
     ns, correct = [], []
     for b, s in enumerate(streams):
-        guesses = logits[:len(s.text) - 1, b].argmax(-1)
+        # step t predicts symbol t of the text (step 0 reads the end symbol before it), and
+        # sequences_correct takes the guesses for symbols 1, 2, ...
+        guesses = logits[1:len(s.text), b].argmax(-1)
         ns += s.ns
         correct += sequences_correct(TASKS["memorisation"], guesses, s)
     expected = paper_metric(ns, correct)
@@ -79,7 +82,7 @@ def test_padding_is_skipped_and_the_loss_is_per_symbol():
     anbn = task()
     batch = next(anbn.batches("valid", 3, epoch=0, seed=0))  # n = 2, 3, 4: lengths differ
     lengths = batch.lengths.tolist()
-    assert lengths == [len(s.text) - 1 for s in anbn.streams("valid")]
+    assert lengths == [len(s.text) for s in anbn.streams("valid")]
     assert (batch.targets[lengths[0]:, 0, 0] == PADDING).all()
     logits = torch.zeros(*batch.targets.shape[:2], 2)
     loss, sums = anbn.loss(logits, batch.targets)
@@ -118,6 +121,15 @@ def test_errors_name_the_key():
         StackLMTask(StackLMData(), ModelConfig(cell="stack", stack_depth=1)).build_model()
     with pytest.raises(DataError, match="input line 2: expected tokens of the vocabulary"):
         task().encode("aabx", 2)
+
+
+def test_a_line_is_read_after_the_end_symbol_as_training_streams_are():
+    anbncn = task(task="anbncn")
+    encoded = anbncn.encode("a a b", 1)
+    assert encoded.inputs[:, 0].tolist() == [2, 0, 0, 1] and encoded.labels == list("caab")
+    batch = next(anbncn.batches("train", 1, epoch=0, seed=0))
+    assert batch.inputs[0, 0] == 2  # "c", the end of an imagined sequence before the stream
+    assert anbncn.start_token == "c"
 
 
 CONFIG = """\

@@ -84,12 +84,12 @@ def test_curriculum_and_ranges():
 def test_to_tensors_is_time_major_and_shifted():
     task = TASKS["anbn"]
     streams = [stream(task, [2], random.Random(0)), stream(task, [1], random.Random(0))]
-    batch = to_tensors(task, streams)
-    assert batch["lengths"].tolist() == [4, 2]
-    assert batch["inputs"][:, 0].tolist() == [0, 0, 1, 1]
-    assert batch["targets"][:, 0].tolist() == [0, 1, 1, 0]
-    assert batch["mask"][:, 0].tolist() == [False, False, True, True]
-    assert batch["mask"][:, 1].tolist() == [False, True, False, False]
+    batch = to_tensors(task, streams)  # "aabb" + "a" and "ab" + "a", each read after a "b"
+    assert batch["lengths"].tolist() == [5, 3]
+    assert batch["inputs"][:, 0].tolist() == [1, 0, 0, 1, 1]  # b a a b b
+    assert batch["targets"][:, 0].tolist() == [0, 0, 1, 1, 0]  # a a b b a
+    assert batch["mask"][:, 0].tolist() == [False, False, False, True, True]
+    assert batch["mask"][:, 1].tolist() == [False, False, True, False, False]
 
 
 @pytest.mark.parametrize("task, solve", [("copy", lambda d: d), ("reverse", lambda d: d[::-1]),
