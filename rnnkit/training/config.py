@@ -52,7 +52,9 @@ class ScheduleConfig:
     "constant"; "step": multiplied by `factor` at the end of every `every`-th epoch from epoch
     `start_epoch` on (Zaremba et al. 2014: start 4 or 6, factor 0.5 or 1/1.15); "plateau":
     multiplied by `factor` when the monitored validation metric has not improved for
-    `patience` evaluations. Never below `min_lr`."""
+    `patience` evaluations, and with `restore_best` the model and optimiser go back to best.pt
+    at each such decay (as Joulin & Mikolov's code does: a run that wandered off a good point
+    restarts from it, slower). Never below `min_lr`."""
 
     kind: str = field(default="constant", metadata={"choices": SCHEDULES})
     warmup_steps: int = field(default=0, metadata={"min": 0})
@@ -61,6 +63,7 @@ class ScheduleConfig:
     every: int = field(default=1, metadata={"min": 1})
     patience: int = field(default=1, metadata={"min": 1})
     min_lr: float = field(default=0.0, metadata={"min": 0.0})
+    restore_best: bool = False
 
 
 @dataclass(frozen=True)

@@ -38,16 +38,19 @@ class Schedule:
                 (epoch - cfg.start_epoch) % cfg.every == 0:
             self.scale *= cfg.factor
 
-    def evaluated(self, metric: str, value: float) -> None:
+    def evaluated(self, metric: str, value: float) -> bool:
+        """-> True when this evaluation decayed the rate (plateau)."""
         if self.cfg.kind != "plateau":
-            return
+            return False
         if is_better(metric, value, self.best):
             self.best, self.bad = value, 0
-            return
+            return False
         self.bad += 1
         if self.bad >= self.cfg.patience:
             self.scale *= self.cfg.factor
             self.bad = 0
+            return True
+        return False
 
     def state_dict(self) -> dict:
         return {"scale": self.scale, "best": self.best, "bad": self.bad}

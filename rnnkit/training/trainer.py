@@ -93,6 +93,11 @@ class Trainer:
         if self.k2 < self.k1:
             raise ConfigError(f"train.k2: expected 0 (= k1) or a value >= train.k1 "
                               f"({self.k1}), got {train.k2}")
+        schedule = config.schedule
+        if schedule.restore_best and (schedule.kind != "plateau" or not config.run.keep_best):
+            raise ConfigError(f"schedule.restore_best: needs schedule.kind = \"plateau\" and "
+                              f"run.keep_best = true, got kind {schedule.kind!r} and keep_best "
+                              f"{str(config.run.keep_best).lower()}")
         if train.batch_size % ctx.world:
             raise ConfigError(f"train.batch_size: expected a multiple of the {ctx.world} "
                               f"processes, got {train.batch_size}")
@@ -327,7 +332,7 @@ class Trainer:
                            self.k1, self.context.device)
         self.log.write({"split": "valid", "step": self.step, "epoch": epoch_number, **metrics})
         value = metrics[self.monitor]
-        self.schedule.evaluated(self.monitor, value)
+        decayed = self.schedule.evaluated(self.monitor, value)
         self.progress.evaluated(self.step, epoch_number, metrics, self.schedule.lr(self.step))
         self.last_metrics = {"step": self.step, **metrics}
         improved = is_better(self.monitor, value, self.best)
@@ -335,7 +340,18 @@ class Trainer:
             self.best, self.bad_evals, self.best_metrics = value, 0, self.last_metrics
         else:
             self.bad_evals += 1
+        if decayed and self.config.schedule.restore_best and (self.folder / BEST).is_file():
+            self._back_to_best()
         return improved
+
+    def _back_to_best(self) -> None:
+        """schedule.restore_best: the model and optimiser of best.pt; the counters, the data
+        order and the (just decayed) schedule go on."""
+        payload = checkpoint.load(self.folder / BEST)
+        self.model.load_state_dict(payload["model"])
+        self.optimizer.load_state_dict(payload["optimizer"])
+        self.progress.message(f"restored the model of step {payload['trainer']['step']} "
+                              f"(best.pt), learning rate now {self.schedule.lr(self.step):.3g}")
 
     def _roll_back(self, problem: str) -> None:
         """After a NaN: back to the last checkpoint with a lower learning rate, or stop."""

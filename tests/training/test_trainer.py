@@ -107,6 +107,31 @@ def test_early_stopping_ends_the_run_and_best_keeps_the_best(tmp_path):
     assert outcome.best["mse"] == best["mse"]
 
 
+def test_plateau_with_restore_best_goes_back_to_the_best_model_at_each_decay(tmp_path,
+                                                                            monkeypatch):
+    # lr 5 makes validation worse: each worse evaluation halves the rate (patience 1) and
+    # restore_best puts best.pt's model back before training goes on
+    folder, restores = tmp_path / "run", []
+    back_to_best = Trainer._back_to_best
+
+    def spy(trainer):
+        back_to_best(trainer)
+        best = checkpoint.load(folder / "best.pt")
+        same = all(torch.equal(value, best["model"][name])
+                   for name, value in trainer.model.state_dict().items())
+        restores.append((trainer.step, best["trainer"]["step"], same,
+                         trainer.schedule.lr(trainer.step)))
+
+    monkeypatch.setattr(Trainer, "_back_to_best", spy)
+    Trainer(tiny(folder, optim={"name": "sgd", "lr": 5.0}, train={"epochs": 4, "clip_norm": 0.0},
+                 schedule={"kind": "plateau", "patience": 1, "restore_best": True})).fit()
+    assert restores and all(same and best < step for step, best, same, _ in restores)
+    assert restores[0][3] == 2.5
+    valid = [r for r in metrics(folder) if r["split"] == "valid"]
+    assert [r["step"] for r in valid if r["mse"] == min(v["mse"] for v in valid)][0] == \
+        checkpoint.load(folder / "best.pt")["trainer"]["step"]
+
+
 def test_max_steps_ends_the_run(tmp_path):
     outcome = Trainer(tiny(tmp_path / "run", train={"max_steps": 3})).fit()
     assert (outcome.status, outcome.step) == ("max steps", 3)
@@ -131,6 +156,9 @@ def test_max_minutes_ends_the_run_validated_and_stays_ended_on_resume(tmp_path):
     ({"train": {"monitor": "f1"}}, "train.monitor: expected one of loss, mse, accuracy"),
     ({"train": {"batch_size": 100}}, "train.batch_size: expected at most the 64 training"),
     ({"optim": {"name": "sgd", "nesterov": True}}, "optim.nesterov: needs optim.momentum > 0"),
+    ({"schedule": {"restore_best": True}}, 'schedule.restore_best: needs schedule.kind = '
+                                           '"plateau" and run.keep_best = true, got kind '
+                                           "'constant' and keep_best true"),
     ({"model": {"cell": "lstm", "proj_size": 9}}, "model: proj_size: expected a value < "
                                                   "hidden_size (8), got 9"),
 ])
