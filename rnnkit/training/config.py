@@ -52,7 +52,8 @@ class ScheduleConfig:
     "constant"; "step": multiplied by `factor` at the end of every `every`-th epoch from epoch
     `start_epoch` on (Zaremba et al. 2014: start 4 or 6, factor 0.5 or 1/1.15); "plateau":
     multiplied by `factor` when the monitored validation metric has not improved for
-    `patience` evaluations, and with `restore_best` the model and optimiser go back to best.pt
+    `patience` evaluations in epochs from `start_epoch` on (so that a curriculum can run
+    first), and with `restore_best` the model and optimiser go back to best.pt
     at each such decay (as Joulin & Mikolov's code does: a run that wandered off a good point
     restarts from it, slower). Never below `min_lr`."""
 

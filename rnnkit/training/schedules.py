@@ -38,12 +38,15 @@ class Schedule:
                 (epoch - cfg.start_epoch) % cfg.every == 0:
             self.scale *= cfg.factor
 
-    def evaluated(self, metric: str, value: float) -> bool:
-        """-> True when this evaluation decayed the rate (plateau)."""
+    def evaluated(self, metric: str, value: float, epoch: int = 1) -> bool:
+        """An evaluation in `epoch` (1-based) -> True when it decayed the rate (plateau, which
+        counts evaluations without improvement from epoch start_epoch on)."""
         if self.cfg.kind != "plateau":
             return False
         if is_better(metric, value, self.best):
             self.best, self.bad = value, 0
+            return False
+        if epoch < self.cfg.start_epoch:
             return False
         self.bad += 1
         if self.bad >= self.cfg.patience:

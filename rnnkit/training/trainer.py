@@ -332,7 +332,7 @@ class Trainer:
                            self.k1, self.context.device)
         self.log.write({"split": "valid", "step": self.step, "epoch": epoch_number, **metrics})
         value = metrics[self.monitor]
-        decayed = self.schedule.evaluated(self.monitor, value)
+        decayed = self.schedule.evaluated(self.monitor, value, epoch_number)
         self.progress.evaluated(self.step, epoch_number, metrics, self.schedule.lr(self.step))
         self.last_metrics = {"step": self.step, **metrics}
         improved = is_better(self.monitor, value, self.best)

@@ -33,6 +33,11 @@ def test_plateau_reduces_after_patience_evaluations_without_improvement():
         schedule.evaluated("perplexity", value)
         rates.append(schedule.lr(0))
     assert rates == [1, 1, 1, 0.5, 0.5, 0.5, 0.25, 0.25]
+    late = Schedule(ScheduleConfig(kind="plateau", patience=1, start_epoch=3), base_lr=1.0)
+    for epoch, value in enumerate([5, 6, 7, 6, 4, 5], start=1):  # worse in epochs 2 and 3
+        late.evaluated("perplexity", value, epoch)
+        rates.append(late.lr(0))
+    assert rates[-6:] == [1, 1, 0.5, 0.25, 0.25, 0.125]  # counted from epoch 3 on
     accuracy = Schedule(ScheduleConfig(kind="plateau", patience=1), base_lr=1.0)
     accuracy.evaluated("accuracy", 0.5)
     accuracy.evaluated("accuracy", 0.6)  # higher is better for accuracy
