@@ -74,8 +74,8 @@ def main(argv=None) -> int:
     torch.manual_seed(0)
     model = TreeClassifier(ModelConfig(hidden_size=args.H, tree_cell=args.cell), len(vocab), 5)
     print(f"tree training steps and inference, {args.cell} cell, H={args.H}: torch "
-          f"{torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats} interleaved runs, "
-          f"the first B trees of {args.data}")
+          f"{torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats} "
+          f"interleaved runs, the first B trees of {args.data}")
     print(f"{'B':>5}{'nodes':>7}{'levels':>8}"
           + "".join(f"{name + ' batched':>16}{name + ' recursive':>18}{name + ' x':>9}"
                     for name in ("train", "infer"))

@@ -38,7 +38,8 @@ class StackCell(RecurrentCell):
     Parameters: weight_ih U (H, I), bias_ih b (H), weight_hh R (H, H), weight_sh P (H, S k),
     weight_action A (S n_actions, H), bias_action (S n_actions), weight_push D (S, H),
     bias_push (S); no R without hidden_recurrence. State: (h (B, H), stack (B, S depth)),
-    stack j in columns [j depth, (j+1) depth), top first; `init_state` gives h = 0 and empty stacks.
+    stack j in columns [j depth, (j+1) depth), top first; `init_state` gives h = 0 and empty
+    stacks.
 
     hidden_recurrence: False is the authors' setting for their toy tasks (their code's `-mod 1`,
     "recurrence only through stacks"): the only memory is the stacks, so a count must be kept
@@ -65,7 +66,6 @@ class StackCell(RecurrentCell):
         self.no_op = no_op
         self.num_actions = 3 if no_op else 2
         self.discrete = _check.one_of("discrete", discrete, DISCRETE_MODES)
-        self.hidden_recurrence = hidden_recurrence
         if not hidden_recurrence and recurrent_init != "default":
             raise ValueError(f"recurrent_init: {recurrent_init!r} initialises weight_hh, which a "
                              f"stack cell without hidden_recurrence does not have")
@@ -111,6 +111,11 @@ class StackCell(RecurrentCell):
             actions = nn.functional.one_hot(actions.argmax(-1), self.num_actions).to(h.dtype)
             value = value.round()
         return h, (h, update_stacks(stacks, actions, value).flatten(1))
+
+    @property
+    def hidden_recurrence(self) -> bool:
+        """Whether h_{t-1} feeds h_t through R (weight_hh exists only then)."""
+        return self.weight_hh is not None
 
     def rounds(self) -> bool:
         """Whether this step uses discrete actions and values (`discrete`)."""

@@ -153,10 +153,10 @@ class _LevelByLevel(torch.autograd.Function):
 
     Plain autograd through the level loop would rebuild the row table at every level (a cat)
     and, in backward, turn every level's gather into a zero tensor of the whole table's size:
-    on SST, a training step at batch 100 took 1.5x as long so (RESULTS.md). Here forward fills preallocated tables in place
-    and keeps each level's own small graph (detached children -> state); backward walks the
-    levels from the top, asks each graph for its children's and the parameters' gradients, and
-    adds the children's into a table of row gradients (index_add_)."""
+    on SST, a training step at batch 100 took 1.5x as long so (RESULTS.md). Here forward fills
+    preallocated tables in place and keeps each level's own small graph (detached children ->
+    state); backward walks the levels from the top, asks each graph for its children's and the
+    parameters' gradients, and adds the children's into a table of row gradients (index_add_)."""
 
     @staticmethod
     def forward(ctx, cell, levels, leaf_inputs, *params):
