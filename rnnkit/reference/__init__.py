@@ -6,7 +6,7 @@ float64, the truth the torch code is tested against.
     dx, d_state, d_params = ref.backward(cache, d_out, d_final)
 
 Cells (one step: `forward_step`, `backward_step`) live in elman.py, jordan.py, lstm.py, gru.py,
-mut.py; the time loop, bidirectional and stacked layers in layers.py; tree cells and
+mut.py, stack.py; the time loop, bidirectional and stacked layers in layers.py; tree cells and
 backpropagation through structure in tree.py; finite differences in gradcheck.py. Only
 convert.py touches torch.
 """
@@ -20,6 +20,7 @@ from rnnkit.reference.jordan import JordanCell
 from rnnkit.reference.layers import Bidirectional, Recurrent, Stacked, reverse_within_lengths
 from rnnkit.reference.lstm import LSTMCell
 from rnnkit.reference.mut import MUTCell
+from rnnkit.reference.stack import StackCell
 
 __all__ = ["gradcheck", "from_torch", "Cell", "ElmanCell", "JordanCell", "LSTMCell", "GRUCell",
-           "MUTCell", "Recurrent", "Bidirectional", "Stacked", "reverse_within_lengths"]
+           "MUTCell", "StackCell", "Recurrent", "Bidirectional", "Stacked", "reverse_within_lengths"]

@@ -14,6 +14,7 @@ from rnnkit.reference.gru import GRUCell
 from rnnkit.reference.jordan import JordanCell
 from rnnkit.reference.lstm import LSTMCell
 from rnnkit.reference.mut import MUTCell
+from rnnkit.reference.stack import StackCell
 
 
 def to_numpy(tensor) -> np.ndarray:
@@ -33,6 +34,9 @@ def _cell(cell):
         return GRUCell(params, cell.spec.reset_after)
     if isinstance(cell, torch_cells.MUTCell):
         return MUTCell(params, cell.kind)
+    if isinstance(cell, torch_cells.StackCell):
+        return StackCell(params, cell.num_stacks, cell.depth, cell.k, cell.no_op,
+                         discrete=cell.discrete != "never")
     raise TypeError(f"from_torch: no reference for {type(cell).__name__}")
 
 

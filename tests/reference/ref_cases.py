@@ -40,6 +40,13 @@ def _mut(kind, input_proj, bias=True):
                                          input_proj=input_proj, dtype=DT)
 
 
+def _stack(no_op, hidden_recurrence):
+    # 2 stacks of 3 entries, the top 2 read: small enough for finite differences, deep enough
+    # that PUSH drops an entry off the bottom and POP brings EMPTY in within T steps
+    return lambda size=I: rnnkit.StackCell(size, H, num_stacks=2, depth=3, k=2, no_op=no_op,
+                                           hidden_recurrence=hidden_recurrence, dtype=DT)
+
+
 CELLS = {
     **{f"elman-{a}": _elman(a) for a in ("tanh", "relu", "sigmoid")},
     "elman-nobias": _elman("tanh", bias=False),
@@ -70,6 +77,9 @@ CELLS = {
     "mut3": _mut("MUT3", False),
     "mut3-nobias": _mut("MUT3", False, bias=False),
     "mut2-nobias": _mut("MUT2", True, bias=False),
+    "stack": _stack(no_op=True, hidden_recurrence=True),
+    "stack-push-pop-only": _stack(no_op=False, hidden_recurrence=True),
+    "stack-no-hidden-recurrence": _stack(no_op=True, hidden_recurrence=False),
 }
 
 

@@ -65,3 +65,21 @@ def test_from_torch_copies_options_and_parameters():
         np.testing.assert_array_equal(ref.params[name], p.detach().numpy())
     with pytest.raises(TypeError, match="from_torch"):
         from_torch(torch.nn.Linear(2, 2))
+
+
+def test_stack_cell_rounding_matches_torch_and_has_no_backward():
+    """discrete="always": one-hot actions and 0/1 pushed values, in both; the reference refuses
+    a backward through the rounding rather than return a wrong gradient."""
+    cell = make_cell("stack")
+    cell.discrete = "always"
+    ref = Recurrent(from_torch(cell))
+    assert ref.cell.discrete
+    x = random_sequence(cell.input_size)
+    state = ref.zero_state(x.shape[1])
+    out, final, cache = ref.forward(x, state, LENGTHS)
+    out_t, final_t = torch_loop(cell, to_torch(x), to_torch(state), LENGTHS)
+    assert_close(out_t, out, "output")
+    assert_close(final_t[1], final[1], "final stacks")
+    assert set(np.unique(final[1])) <= {-1.0, 0.0, 1.0}
+    with pytest.raises(ValueError, match="discrete"):
+        ref.backward(cache, *upstream(out, final))
