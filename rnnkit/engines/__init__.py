@@ -9,10 +9,13 @@
 - "auto" (the default): native where it applies, else fused where it has a kernel and could be
   built, else the loop.
 
+Trees (`layers/tree.py`) have two: the Python loop over levels for every tree cell, and the
+fused engine's C++ levels for the binary Tree-LSTM (`engines.choose_tree`).
+
 `rnnkit.engines.use("loop")` forces one for the code inside it (tests use it to check engines
 against each other); the environment variable RNNKIT_ENGINE sets the default.
 """
 
-from rnnkit.engines.select import ENGINES, choose, current, use
+from rnnkit.engines.select import ENGINES, choose, choose_tree, current, use
 
-__all__ = ["ENGINES", "choose", "current", "use"]
+__all__ = ["ENGINES", "choose", "choose_tree", "current", "use"]

@@ -26,9 +26,11 @@ from torch import Tensor
 
 from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell
 from rnnkit.cells.base import RecurrentCell, State, Weights
+from rnnkit.cells.tree import BinaryTreeLSTMCell, TreeCell
 
 _CSRC = pathlib.Path(__file__).parent / "csrc"
-_SOURCES = ["bindings.cpp", "elman.cpp", "gru.cpp", "mut.cpp", "jordan.cpp", "lstm.cpp"]
+_SOURCES = ["bindings.cpp", "elman.cpp", "gru.cpp", "mut.cpp", "jordan.cpp", "lstm.cpp",
+            "tree_lstm.cpp"]
 _NONE = torch.empty(0)
 ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2, "identity": 3}
 
@@ -153,6 +155,24 @@ _KERNELS = {ElmanCell: _elman, GRUCell: _gru, MUTCell: _mut, JordanCell: _jordan
 
 def supports(cell: RecurrentCell, x: Tensor) -> bool:
     return type(cell) in _KERNELS and x.device.type == "cpu"
+
+
+def supports_tree(cell: TreeCell, leaf_inputs: Tensor) -> bool:
+    return type(cell) is BinaryTreeLSTMCell and leaf_inputs.device.type == "cpu"
+
+
+def run_tree(cell: BinaryTreeLSTMCell, levels: list[Tensor], leaf_inputs: Tensor) -> Tensor:
+    """`layers.tree.run_batched` for the binary Tree-LSTM: the leaves' input part in autograd
+    (one product over all leaves), the levels in C++ with a hand-written backward.
+    levels: each height's (N_h, 2) children rows; leaf_inputs: (L, I) -> (N, H) every node's
+    h in row order."""
+    leaf_pre = torch.nn.functional.linear(leaf_inputs, cell.weight_ih, cell.bias_ih)
+    children = (torch.cat(levels) if levels
+                else torch.zeros(0, 2, dtype=torch.long, device=leaf_inputs.device))
+    sizes = torch.tensor([len(children) for children in levels], dtype=torch.long)
+    (h,) = _Fused.apply("tree_lstm", [], 1, leaf_pre, cell.weight_hh, cell.bias_hh,
+                        children, sizes)
+    return h
 
 
 def run(cell: RecurrentCell, w: Weights, x: Tensor, state: State, lengths: Tensor | None,

@@ -10,6 +10,7 @@ from torch import Tensor
 
 from rnnkit import _check
 from rnnkit.cells.base import RecurrentCell
+from rnnkit.cells.tree import TreeCell
 from rnnkit.engines import fused, native
 
 ENGINES = ("auto", "native", "fused", "loop")
@@ -59,3 +60,23 @@ def choose(cell: RecurrentCell, x: Tensor, *, recurrent_dropout: bool) -> str:
             return "native"
         return "fused" if can_fused and fused.unavailable_reason() is None else "loop"
     return wanted
+
+
+def choose_tree(cell: TreeCell, leaf_inputs: Tensor) -> str:
+    """The engine that runs a batch of trees now (`layers/tree.py`): "fused" (the C++ levels,
+    for the binary Tree-LSTM on the CPU) or "loop" (the Python loop over levels, every tree
+    cell). "auto" takes fused where it has a kernel and could be built; "native" has no tree
+    kernels and runs the loop."""
+    wanted = current()
+    can_fused = fused.supports_tree(cell, leaf_inputs)
+    if wanted == "fused":
+        if not can_fused:
+            raise ValueError(f"engine: 'fused' was forced, but it has no kernel for "
+                             f"{type(cell).__name__} on {leaf_inputs.device}")
+        reason = fused.unavailable_reason()
+        if reason is not None:
+            raise RuntimeError(f"engine: 'fused' was forced, but {reason}")
+        return "fused"
+    if wanted == "auto" and can_fused and fused.unavailable_reason() is None:
+        return "fused"
+    return "loop"

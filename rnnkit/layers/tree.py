@@ -18,8 +18,10 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from rnnkit import engines
 from rnnkit.cells.tree import TreeCell
 from rnnkit.data.trees import Tree
+from rnnkit.engines import fused
 
 IGNORE = -100  # the label of a node without one (cross_entropy's ignore_index)
 
@@ -111,7 +113,10 @@ def batch_trees(trees: Sequence[Tree], tokens: Sequence[Sequence[int]],
 
 def run_batched(cell: TreeCell, batch: TreeBatch, leaf_inputs: Tensor) -> Tensor:
     """leaf_inputs: (L, I) the leaves' inputs in row order -> (N, H) every node's h, in row
-    order (row r at index r - 1)."""
+    order (row r at index r - 1). On the engine `engines.choose_tree` picks: the binary
+    Tree-LSTM's C++ levels, or the Python loop over levels below."""
+    if engines.choose_tree(cell, leaf_inputs) == "fused":
+        return fused.run_tree(cell, batch.levels, leaf_inputs)
     params = tuple(cell.parameters())
     if torch.is_grad_enabled() and (leaf_inputs.requires_grad
                                     or any(p.requires_grad for p in params)):

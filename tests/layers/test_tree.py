@@ -1,10 +1,14 @@
 """The batched tree engine equals the plain recursion: every node's output, the loss, and every
-gradient, in float64, for each tree cell."""
+gradient, in float64, for each tree cell, on both tree engines (conftest.py runs every test
+under "auto", the fused C++ levels for the binary Tree-LSTM, and under "loop", the Python loop
+over levels)."""
 
 import pytest
 import torch
 
+from rnnkit import engines
 from rnnkit.cells.tree import TREE_CELLS, build_tree_cell
+from rnnkit.engines import fused
 from rnnkit.data import parse_tree
 from rnnkit.layers.tree import IGNORE, batch_trees, run_batched, run_recursive
 
@@ -53,9 +57,10 @@ def test_batched_equals_recursive(name):
         torch.testing.assert_close(gb, gr, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["childsum", "binary"])
 @pytest.mark.parametrize("frozen", ["leaves", "cell"])
-def test_gradients_when_only_the_cell_or_only_the_leaves_are_trained(frozen):
-    cell, trees, tokens, embed, _ = case("childsum")
+def test_gradients_when_only_the_cell_or_only_the_leaves_are_trained(frozen, name):
+    cell, trees, tokens, embed, _ = case(name)
     batch = batch_trees(trees, tokens, cell.arity)
     leaves = embed[batch.tokens].detach().requires_grad_(frozen == "cell")
     cell.requires_grad_(frozen == "leaves")
@@ -83,6 +88,35 @@ def test_gradcheck(name):
 
     assert torch.autograd.gradcheck(root_outputs, (embed[batch.tokens].detach()
                                                    .requires_grad_(), *params))
+
+
+def test_engine_choice():
+    binary, childsum = build_tree_cell("binary", I, H), build_tree_cell("childsum", I, H)
+    x = torch.zeros(2, I)
+    fused_here = fused.unavailable_reason() is None
+    with engines.use("auto"):
+        assert engines.choose_tree(binary, x) == ("fused" if fused_here else "loop")
+        assert engines.choose_tree(childsum, x) == "loop"
+    with engines.use("loop"):
+        assert engines.choose_tree(binary, x) == "loop"
+    with engines.use("fused"), pytest.raises(ValueError, match="no kernel for ChildSumTreeLSTM"):
+        engines.choose_tree(childsum, x)
+
+
+def test_fused_levels_in_float32_equal_the_loop():
+    """The kernel's own activations in float32: the two engines agree to rounding."""
+    if fused.unavailable_reason() is not None:
+        pytest.skip(f"the fused engine is unavailable: {fused.unavailable_reason()}")
+    cell, trees, tokens, embed, head = case("binary")
+    cell, embed = cell.float(), embed.detach().float().requires_grad_()
+    batch = batch_trees(trees, tokens, cell.arity)
+    results = []
+    for engine in ("fused", "loop"):
+        with engines.use(engine):
+            h = run_batched(cell, batch, embed[batch.tokens])
+            results.append((h, *torch.autograd.grad(h.sin().sum(), [embed, *cell.parameters()])))
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_structure_levels_and_rows():

@@ -1,4 +1,5 @@
-// The Python module of the fused engine: one forward and one backward per cell family.
+// The Python module of the fused engine: one forward and one backward per cell family (and
+// the binary Tree-LSTM's, over the levels of a batch of trees).
 #include "common.h"
 
 namespace rnnkit {
@@ -17,6 +18,9 @@ TensorList jordan_backward(const TensorList&, const TensorList&, const TensorLis
 TensorList lstm_forward(const TensorList&, const std::vector<int64_t>&);
 TensorList lstm_backward(const TensorList&, const TensorList&, const TensorList&,
                          const std::vector<int64_t>&);
+TensorList tree_lstm_forward(const TensorList&, const std::vector<int64_t>&);
+TensorList tree_lstm_backward(const TensorList&, const TensorList&, const TensorList&,
+                              const std::vector<int64_t>&);
 }  // namespace rnnkit
 
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
@@ -30,4 +34,6 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("jordan_backward", &rnnkit::jordan_backward);
   m.def("lstm_forward", &rnnkit::lstm_forward);
   m.def("lstm_backward", &rnnkit::lstm_backward);
+  m.def("tree_lstm_forward", &rnnkit::tree_lstm_forward);
+  m.def("tree_lstm_backward", &rnnkit::tree_lstm_backward);
 }
