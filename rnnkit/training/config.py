@@ -37,13 +37,17 @@ DEVICES = ("auto", "cpu", "cuda")
 @dataclass(frozen=True)
 class OptimConfig:
     """name: "sgd" (with `momentum`, `nesterov`), "adam" or "adamw". weight_decay: L2 added to
-    the gradient for sgd and adam, decoupled for adamw (Loshchilov & Hutter 2019)."""
+    the gradient for sgd and adam, decoupled for adamw (Loshchilov & Hutter 2019). fused (adam,
+    adamw): torch's one-pass kernel for the update, the same algorithm to rounding; on the CPU
+    it is about 5x faster on a 16k x 300 embedding, where the per-tensor update took half of an
+    SST training step. Off by default, so that a result measured without it repeats exactly."""
 
     name: str = field(default="adam", metadata={"choices": OPTIMIZERS})
     lr: float = field(default=0.01, metadata={"above": 0.0})
     momentum: float = field(default=0.0, metadata={"min": 0.0})
     nesterov: bool = False
     weight_decay: float = field(default=0.0, metadata={"min": 0.0})
+    fused: bool = False
 
 
 @dataclass(frozen=True)

@@ -64,13 +64,16 @@ class _NonFinite(Exception):
 def build_optimizer(cfg: OptimConfig, model: nn.Module) -> torch.optim.Optimizer:
     params = model.parameters()
     if cfg.name == "sgd":
+        if cfg.fused:
+            raise ConfigError("optim.fused: the fused update is for adam and adamw, got "
+                              "optim.name = \"sgd\"")
         if cfg.nesterov and cfg.momentum <= 0:
             raise ConfigError(f"optim.nesterov: needs optim.momentum > 0, got momentum "
                               f"{cfg.momentum}")
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, nesterov=cfg.nesterov,
                                weight_decay=cfg.weight_decay)
     kind = torch.optim.Adam if cfg.name == "adam" else torch.optim.AdamW
-    return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    return kind(params, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=cfg.fused or None)
 
 
 def seed_everything(seed: int) -> None:
