@@ -24,13 +24,13 @@ import warnings
 import torch
 from torch import Tensor
 
-from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell
+from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell, StackCell
 from rnnkit.cells.base import RecurrentCell, State, Weights
 from rnnkit.cells.tree import BinaryTreeLSTMCell, TreeCell
 
 _CSRC = pathlib.Path(__file__).parent / "csrc"
 _SOURCES = ["bindings.cpp", "elman.cpp", "gru.cpp", "mut.cpp", "jordan.cpp", "lstm.cpp",
-            "tree_lstm.cpp"]
+            "stack.cpp", "tree_lstm.cpp"]
 _NONE = torch.empty(0)
 ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2, "identity": 3}
 
@@ -149,12 +149,24 @@ def _lstm(cell: LSTMCell, w: Weights, x_proj: Tensor, state: State, lengths, mas
     return out, ((h_n, c_n, gates_n) if fgr else (h_n, c_n))
 
 
+def _stack(cell: StackCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
+    options = [cell.num_stacks, cell.depth, cell.k, cell.num_actions]
+    out, h_n, stack_n = _Fused.apply(
+        "stack", options, 3, x_proj, state[0], state[1], _optional(w.get("weight_hh")),
+        *(w[name] for name in ("weight_sh", "weight_action", "bias_action", "weight_push",
+                               "bias_push")), lengths, mask)
+    return out, (h_n, stack_n)
+
+
 _KERNELS = {ElmanCell: _elman, GRUCell: _gru, MUTCell: _mut, JordanCell: _jordan,
-            LSTMCell: _lstm}
+            LSTMCell: _lstm, StackCell: _stack}
 
 
 def supports(cell: RecurrentCell, x: Tensor) -> bool:
-    return type(cell) in _KERNELS and x.device.type == "cpu"
+    """A kernel for this cell on this device; the stack cell's rounding (test time) is not in
+    its kernel and runs on the loop."""
+    rounding = isinstance(cell, StackCell) and cell.rounds()
+    return type(cell) in _KERNELS and x.device.type == "cpu" and not rounding
 
 
 def supports_tree(cell: TreeCell, leaf_inputs: Tensor) -> bool:

@@ -18,6 +18,9 @@ TensorList jordan_backward(const TensorList&, const TensorList&, const TensorLis
 TensorList lstm_forward(const TensorList&, const std::vector<int64_t>&);
 TensorList lstm_backward(const TensorList&, const TensorList&, const TensorList&,
                          const std::vector<int64_t>&);
+TensorList stack_forward(const TensorList&, const std::vector<int64_t>&);
+TensorList stack_backward(const TensorList&, const TensorList&, const TensorList&,
+                          const std::vector<int64_t>&);
 TensorList tree_lstm_forward(const TensorList&, const std::vector<int64_t>&);
 TensorList tree_lstm_backward(const TensorList&, const TensorList&, const TensorList&,
                               const std::vector<int64_t>&);
@@ -34,6 +37,8 @@ PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.def("jordan_backward", &rnnkit::jordan_backward);
   m.def("lstm_forward", &rnnkit::lstm_forward);
   m.def("lstm_backward", &rnnkit::lstm_backward);
+  m.def("stack_forward", &rnnkit::stack_forward);
+  m.def("stack_backward", &rnnkit::stack_backward);
   m.def("tree_lstm_forward", &rnnkit::tree_lstm_forward);
   m.def("tree_lstm_backward", &rnnkit::tree_lstm_backward);
 }

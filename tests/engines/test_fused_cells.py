@@ -1,6 +1,7 @@
-"""The fused engine's GRU, MUT and Jordan kernels equal the plain loop (the definition): outputs,
-final states and the gradients of the input, the initial state and every parameter, with lengths,
-a random initial state and a recurrent dropout mask, for every option of each cell."""
+"""The fused engine's GRU, MUT, Jordan and stack RNN kernels (the LSTM's: test_fused_lstm.py)
+equal the plain loop (the definition): outputs, final states and the gradients of the input, the
+initial state and every parameter, with lengths, a random initial state and a recurrent dropout
+mask, for every option of each cell."""
 
 import pytest
 import torch
@@ -32,7 +33,12 @@ JORDAN = {f"jordan-{act}-{out}-{'bias' if bias else 'nobias'}":
               I, H, O, bias, nonlinearity=act, output_activation=out))
           for act in ("tanh", "relu", "sigmoid") for out in ("tanh", "sigmoid", "identity")
           for bias in (True, False)}
-CELLS = {**GRU, **MUT, **JORDAN}
+# 3 entries a stack, so that within T steps PUSH drops the bottom entry and POP brings EMPTY in
+STACK = {f"stack-{'noop' if no_op else 'push_pop'}-{'rec' if rec else 'norec'}":
+         (lambda no_op=no_op, rec=rec: rnnkit.StackCell(I, H, num_stacks=2, depth=3, k=2,
+                                                        no_op=no_op, hidden_recurrence=rec))
+         for no_op in (True, False) for rec in (True, False)}
+CELLS = {**GRU, **MUT, **JORDAN, **STACK}
 
 
 def _case(make, dtype, *, lengths: bool, mask: bool, seed: int = 0):
@@ -59,7 +65,9 @@ def _run(engine, cell, x, state, lengths, mask):
     names = ["x", *(f"state[{n}]" for n in cell.state_names),
              *(n for n, _ in cell.named_parameters())]
     return {"out": out, **{f"final[{i}]": f for i, f in enumerate(final)},
-            **{f"grad {n}": g for n, g in zip(names, torch.autograd.grad(loss, wrt))}}
+            # a stack cell without hidden recurrence does not read h_0: its gradient is zero
+            **{f"grad {n}": g for n, g in zip(names, torch.autograd.grad(
+                loss, wrt, allow_unused=True, materialize_grads=True))}}
 
 
 def _assert_engines_agree(make, dtype, atol, *, lengths, mask, rtol=0.0):
@@ -121,10 +129,19 @@ def test_only_the_outputs_or_only_the_final_state_used(name):
             torch.testing.assert_close(a, b, atol=1e-10, rtol=0)
 
 
-@pytest.mark.parametrize("name", ["gru-reset_before-bias", "mut1-bias", "jordan-tanh-tanh-bias"])
+@pytest.mark.parametrize("name", ["gru-reset_before-bias", "mut1-bias", "jordan-tanh-tanh-bias",
+                                  "stack-noop-rec"])
 def test_auto_picks_the_fused_engine_for_these_cells(name):
     cell, x = CELLS[name](), torch.zeros(2, 1, I if "mut" not in name else H)
     assert engines.choose(cell, x, recurrent_dropout=True) == "fused"
+
+
+def test_the_stack_cells_rounding_runs_on_the_loop():
+    """The kernel has the continuous stack only: discrete="eval" in eval mode goes to the loop,
+    in training mode (no rounding) to the kernel."""
+    cell, x = rnnkit.StackCell(I, H, discrete="eval"), torch.zeros(2, 1, I)
+    assert engines.choose(cell, x, recurrent_dropout=False) == "fused"
+    assert engines.choose(cell.eval(), x, recurrent_dropout=False) == "loop"
 
 
 @pytest.mark.parametrize("engine", [fused, loop], ids=["fused", "loop"])
