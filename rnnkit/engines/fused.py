@@ -181,7 +181,7 @@ def run_tree(cell: BinaryTreeLSTMCell, levels: list[Tensor], leaf_inputs: Tensor
     leaf_pre = torch.nn.functional.linear(leaf_inputs, cell.weight_ih, cell.bias_ih)
     children = (torch.cat(levels) if levels
                 else torch.zeros(0, 2, dtype=torch.long, device=leaf_inputs.device))
-    sizes = torch.tensor([len(children) for children in levels], dtype=torch.long)
+    sizes = torch.tensor([len(level) for level in levels], dtype=torch.long)
     (h,) = _Fused.apply("tree_lstm", [], 1, leaf_pre, cell.weight_hh, cell.bias_hh,
                         children, sizes)
     return h

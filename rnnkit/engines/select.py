@@ -49,12 +49,7 @@ def choose(cell: RecurrentCell, x: Tensor, *, recurrent_dropout: bool) -> str:
         raise ValueError(f"engine: 'native' was forced, but torch's kernels cannot compute {what}"
                          + (" with recurrent dropout" if recurrent_dropout else ""))
     if wanted == "fused":
-        if not can_fused:
-            raise ValueError(f"engine: 'fused' was forced, but it has no kernel for {what} on "
-                             f"{x.device}")
-        reason = fused.unavailable_reason()
-        if reason is not None:
-            raise RuntimeError(f"engine: 'fused' was forced, but {reason}")
+        _check_fused(can_fused, what, x.device)
     if wanted == "auto":
         if can_native:
             return "native"
@@ -70,13 +65,18 @@ def choose_tree(cell: TreeCell, leaf_inputs: Tensor) -> str:
     wanted = current()
     can_fused = fused.supports_tree(cell, leaf_inputs)
     if wanted == "fused":
-        if not can_fused:
-            raise ValueError(f"engine: 'fused' was forced, but it has no kernel for "
-                             f"{type(cell).__name__} on {leaf_inputs.device}")
-        reason = fused.unavailable_reason()
-        if reason is not None:
-            raise RuntimeError(f"engine: 'fused' was forced, but {reason}")
+        _check_fused(can_fused, type(cell).__name__, leaf_inputs.device)
         return "fused"
     if wanted == "auto" and can_fused and fused.unavailable_reason() is None:
         return "fused"
     return "loop"
+
+
+def _check_fused(can_fused: bool, what: str, device) -> None:
+    """engines.use("fused") for something it cannot run here: a clear error."""
+    if not can_fused:
+        raise ValueError(f"engine: 'fused' was forced, but it has no kernel for {what} on "
+                         f"{device}")
+    reason = fused.unavailable_reason()
+    if reason is not None:
+        raise RuntimeError(f"engine: 'fused' was forced, but {reason}")
