@@ -41,6 +41,9 @@ CASES: dict[str, Case] = {case.name: case for case in [
          lambda h: nn.GRU(h, h), "nn.GRU"),
     *[_mut_case(kind) for kind in ("MUT1", "MUT2", "MUT3")],
     Case("elman", lambda h: rnnkit.RNN(h, h), lambda h: nn.RNN(h, h), "nn.RNN"),
+    # Joulin & Mikolov's toy-task size: 10 stacks of 100 entries, the top 2 read
+    Case("stack-rnn", lambda h: rnnkit.StackRNN(h, h, num_stacks=10, depth=100),
+         lambda h: nn.LSTM(h, h), "nn.LSTM"),
     Case("lstm-2layer-bi-vardrop",
          lambda h: rnnkit.LSTM(h, h, 2, bidirectional=True, dropout=0.25, variational=True),
          lambda h: nn.LSTM(h, h, 2, bidirectional=True, dropout=0.25), "nn.LSTM"),
