@@ -113,8 +113,13 @@ class _TreeLSTMCell(TreeCell):
         self.bias_hh = nn.Parameter(torch.empty(hh_rows))
         self.reset_parameters()
 
+    def leaf_part(self, x: Tensor) -> Tensor:
+        """x: (N, I) -> (N, 3H) a leaf's pre-activations (i, g, o) = W_ih x + b_ih (the part
+        the fused engine leaves to autograd, as one product over all leaves)."""
+        return nn.functional.linear(x, self.weight_ih, self.bias_ih)
+
     def leaf(self, x):
-        i, g, o = nn.functional.linear(x, self.weight_ih, self.bias_ih).chunk(3, -1)
+        i, g, o = self.leaf_part(x).chunk(3, -1)
         return lstm_node(i, g, o, 0.0)
 
 

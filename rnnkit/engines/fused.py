@@ -178,7 +178,7 @@ def run_tree(cell: BinaryTreeLSTMCell, levels: list[Tensor], leaf_inputs: Tensor
     (one product over all leaves), the levels in C++ with a hand-written backward.
     levels: each height's (N_h, 2) children rows; leaf_inputs: (L, I) -> (N, H) every node's
     h in row order."""
-    leaf_pre = torch.nn.functional.linear(leaf_inputs, cell.weight_ih, cell.bias_ih)
+    leaf_pre = cell.leaf_part(leaf_inputs)
     children = (torch.cat(levels) if levels
                 else torch.zeros(0, 2, dtype=torch.long, device=leaf_inputs.device))
     sizes = torch.tensor([len(level) for level in levels], dtype=torch.long)

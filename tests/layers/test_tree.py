@@ -103,10 +103,10 @@ def test_engine_choice():
         engines.choose_tree(childsum, x)
 
 
+@pytest.mark.skipif(fused.unavailable_reason() is not None,
+                    reason=f"the fused engine is unavailable: {fused.unavailable_reason()}")
 def test_fused_levels_in_float32_equal_the_loop():
     """The kernel's own activations in float32: the two engines agree to rounding."""
-    if fused.unavailable_reason() is not None:
-        pytest.skip(f"the fused engine is unavailable: {fused.unavailable_reason()}")
     cell, trees, tokens, embed, head = case("binary")
     cell, embed = cell.float(), embed.detach().float().requires_grad_()
     batch = batch_trees(trees, tokens, cell.arity)
