@@ -3,7 +3,9 @@ each tree's leaves in, the root's sentiment out; accuracy on whole sentences.
 
 "fine": the five classes 0..4; "binary": negative (0, 1) vs positive (3, 4), sentences with a
 neutral root dropped (`rnnkit.data.binary_view`). With `phrases`, training also sees every
-labelled phrase (subtree) of the training trees, as most of the literature does.
+labelled phrase (subtree) of the training trees, as most of the literature does. A fine-grained
+model also reports `binary_accuracy`: its predictions read as binary on the non-neutral
+sentences (`binary_hits`), so one model gives both of the literature's numbers.
 """
 
 from __future__ import annotations
@@ -60,6 +62,23 @@ def sentence_view(trees: list[Tree], granularity: str) -> list[Tree]:
     return binary_view(trees) if granularity == "binary" else trees
 
 
+def binary_hits(logits: Tensor, labels: Tensor) -> tuple[int, int]:
+    """A fine-grained prediction read as a binary one, as Looks et al. (2017) report the binary
+    accuracy of their fine-grained Tree-LSTM: logits (N, 5), labels (N,) fine classes (any
+    other value, such as an ignore index, counts as unlabelled) -> (hits, count) over the
+    non-neutral labels, where the prediction is positive when p(3) + p(4) > p(0) + p(1)."""
+    probs = logits.softmax(-1)
+    positive = probs[:, 3:].sum(-1) > probs[:, :2].sum(-1)
+    labelled = (labels >= 0) & (labels < len(LABELS["fine"])) & (labels != 2)
+    return int((positive == (labels > 2))[labelled].sum()), int(labelled.sum())
+
+
+def share(hits: float, count: float) -> float:
+    """hits / count, NaN when there is nothing to count (a training batch of neutral
+    sentences has no binary accuracy)."""
+    return hits / count if count else float("nan")
+
+
 def labelled_examples(trees: list[Tree], granularity: str,
                       phrases: bool) -> list[tuple[list[str], int]]:
     """(words, label) of each sentence (binary: neutral ones dropped); with `phrases`, of each
@@ -83,7 +102,6 @@ class SSTTask(Task):
     name = "sst"
     Data = SSTData
     monitor = "accuracy"
-    metric_names = ("loss", "accuracy")
 
     def __init__(self, data: SSTData, model, state=None):
         super().__init__(data, model, state)
@@ -119,6 +137,24 @@ class SSTTask(Task):
             self._splits[name] = self._encode(name, self._read(name))
         return self._splits[name]
 
+    @property
+    def metric_names(self):
+        return ("loss", "accuracy") + self._binary_metric()
+
+    def _binary_metric(self) -> tuple[str, ...]:
+        return ("binary_accuracy",) if self.data.granularity == "fine" else ()
+
+    def _add_binary_hits(self, sums: dict, logits: Tensor, labels: Tensor) -> dict:
+        """sums with "binary_correct" and "binary_n" of `binary_hits` added (fine only)."""
+        if self._binary_metric():
+            sums["binary_correct"], sums["binary_n"] = binary_hits(logits, labels)
+        return sums
+
+    def _binary_accuracy(self, sums: dict) -> dict[str, float]:
+        if not self._binary_metric():
+            return {}
+        return {"binary_accuracy": share(sums["binary_correct"], sums["binary_n"])}
+
     def state_dict(self):
         return {"vocab": self.vocab.to_dict()}
 
@@ -137,10 +173,12 @@ class SSTTask(Task):
                         lengths=padded.lengths)
 
     def loss(self, outputs, targets):
-        return cross_entropy_sums(outputs, targets)
+        loss, sums = cross_entropy_sums(outputs, targets)
+        return loss, self._add_binary_hits(sums, outputs, targets)
 
     def metrics(self, sums):
-        return {"loss": sums["nll"] / sums["n"], "accuracy": sums["correct"] / sums["n"]}
+        return {"loss": sums["nll"] / sums["n"], "accuracy": sums["correct"] / sums["n"],
+                **self._binary_accuracy(sums)}
 
     def encode(self, line, number=1):
         """A sentence, tokenised as the treebank is (words separated by spaces, e.g. "it 's not

@@ -1,7 +1,8 @@
 """Sentiment over parse trees (Socher et al. 2013; Tai et al. 2015): a tree cell composes the
 words of each SST tree bottom-up, and a softmax classifies every node, so every labelled phrase
 is a training signal; the metric is the root's accuracy (`accuracy`), beside every labelled
-node's (`phrase_accuracy`).
+node's (`phrase_accuracy`) and, for a fine-grained model, its roots read as binary
+(`binary_accuracy`, as `sst`'s).
 
 The task `sst_tree` reads the treebank as `sst` does (`models/sst.py`: files, granularity,
 vocabulary), but keeps the trees. Its batches carry a `TreeBatch` (`layers/tree.py`) instead of
@@ -100,7 +101,10 @@ class SSTTreeTask(SSTTask):
     name = "sst_tree"
     Data = SSTTreeData
     monitor = "accuracy"
-    metric_names = ("loss", "accuracy", "phrase_accuracy")
+
+    @property
+    def metric_names(self):
+        return ("loss", "accuracy", "phrase_accuracy") + self._binary_metric()
 
     def _encode(self, split: str, trees: list[Tree]) -> list[tuple[Tree, list[int]]]:
         """A split's trees (binary: neutral roots dropped, neutral nodes unlabelled) with their
@@ -150,18 +154,19 @@ class SSTTreeTask(SSTTask):
 
     def loss(self, outputs: Tensor, targets: Tensor):
         """outputs (N, C), targets (N, 2) -> (the mean cross-entropy over labelled nodes, sums:
-        "nll" and "n" over labelled nodes, "correct" among them, "root_correct" of "roots")."""
+        "nll" and "n" over labelled nodes, "correct" among them, "root_correct" of "roots";
+        fine: the roots' `binary_hits` too)."""
         labels, is_root = targets[:, 0], targets[:, 1].bool()
         loss = nn.functional.cross_entropy(outputs, labels, ignore_index=IGNORE)
         hits = outputs.argmax(-1) == labels
         labelled = int((labels != IGNORE).sum())
-        return loss, {"nll": loss.item() * labelled, "n": labelled,
-                      "correct": hits.sum().item(), "root_correct": hits[is_root].sum().item(),
-                      "roots": int(is_root.sum())}
+        sums = {"nll": loss.item() * labelled, "n": labelled, "correct": hits.sum().item(),
+                "root_correct": hits[is_root].sum().item(), "roots": int(is_root.sum())}
+        return loss, self._add_binary_hits(sums, outputs[is_root], labels[is_root])
 
     def metrics(self, sums):
         return {"loss": sums["nll"] / sums["n"], "accuracy": sums["root_correct"] / sums["roots"],
-                "phrase_accuracy": sums["correct"] / sums["n"]}
+                "phrase_accuracy": sums["correct"] / sums["n"], **self._binary_accuracy(sums)}
 
     def _parse(self, line: str, number: int) -> Tree:
         try:

@@ -2,6 +2,7 @@
 treebank files, and `rnnkit train` / `eval` / `predict` on them."""
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.pooling import POOLINGS, SequencePooling
-from rnnkit.models.sst import SSTData, SSTTask, labelled_examples
+from rnnkit.layers.tree import IGNORE
+from rnnkit.models.sst import SSTData, SSTTask, binary_hits, labelled_examples
 from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
 from rnnkit.training.evaluate import load_trained
@@ -134,6 +136,31 @@ def test_sst_reads_sentences_with_root_labels_and_binary_drops_neutral(sst):
     vocab = task(sst, min_freq=2).vocab
     assert vocab.tokens == ["<pad>", "<unk>", "film", "good", "a", "bad"]
     assert "Great" in task(sst, lowercase=False).vocab
+
+
+def test_binary_hits_read_a_fine_prediction_as_negative_or_positive():
+    probs = torch.tensor([[0.1, 0.3, 0.4, 0.1, 0.1],   # negative 0.4 > positive 0.2
+                          [0.0, 0.2, 0.5, 0.3, 0.0],   # positive 0.3 > 0.2, though neutral wins
+                          [0.3, 0.0, 0.0, 0.3, 0.4],   # positive 0.7
+                          [0.6, 0.1, 0.1, 0.1, 0.1],   # a neutral label: not counted
+                          [0.6, 0.1, 0.1, 0.1, 0.1]])  # no label: not counted
+    labels = torch.tensor([1, 3, 0, 2, IGNORE])
+    assert binary_hits(probs.clamp_min(1e-9).log(), labels) == (2, 3)  # the third is wrong
+
+
+def test_a_fine_model_also_reports_binary_accuracy_on_non_neutral_sentences(sst):
+    fine, binary = task(sst, granularity="fine"), task(sst)
+    assert fine.metric_names == ("loss", "accuracy", "binary_accuracy")
+    assert binary.metric_names == ("loss", "accuracy")
+    logits = torch.tensor([[0.0, 0, 0, 0, 5], [0, 0, 5, 0, 0], [0, 0, 0, 5, 0]])  # 4, 2, 3
+    _, sums = fine.loss(logits, torch.tensor([4, 2, 0]))  # dev's labels, the last one wrong
+    metrics = fine.metrics(sums)
+    assert metrics["accuracy"] == pytest.approx(2 / 3)
+    assert metrics["binary_accuracy"] == pytest.approx(1 / 2)  # the neutral one left out
+    _, sums = fine.loss(logits[1:2], torch.tensor([2]))
+    assert math.isnan(fine.metrics(sums)["binary_accuracy"])  # nothing to count
+    _, sums = binary.loss(logits[:, :2], torch.tensor([1, 0, 0]))
+    assert "binary_accuracy" not in binary.metrics(sums)
 
 
 def test_phrases_add_each_distinct_labelled_subtree_of_the_training_trees(sst):

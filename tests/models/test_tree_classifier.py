@@ -10,6 +10,7 @@ from rnnkit.cells.tree import TREE_CELLS
 from rnnkit.errors import DataError
 from rnnkit.layers.tree import IGNORE
 from rnnkit.models import ModelConfig
+from rnnkit.models.sst import binary_hits
 from rnnkit.models.tree_classifier import SSTTreeData, SSTTreeTask
 from tests.models.models_helpers import train_and_eval
 from tests.models.test_classifier import TREES
@@ -67,8 +68,21 @@ def test_train_eval_and_predict(sst, tmp_path, capsys, tree_cell):
               f'[data]\npath = "{sst}"\ngranularity = "fine"\n')
     with engines.use("loop"):
         metrics = train_and_eval(tmp_path, capsys, config, batch_size=2)
-    assert set(metrics) >= {"loss", "accuracy", "phrase_accuracy"}
-    assert 0 <= metrics["accuracy"] <= 1
+    assert set(metrics) - {"split"} == {"loss", "accuracy", "phrase_accuracy", "binary_accuracy"}
+    assert 0 <= metrics["accuracy"] <= 1 and 0 <= metrics["binary_accuracy"] <= 1
+
+
+def test_a_fine_model_reads_its_roots_as_binary(sst):
+    fine = task(sst, granularity="fine")
+    model = fine.build_model().eval()
+    batch = next(fine.batches("valid", 3, epoch=0, seed=0))
+    logits = fine.outputs(model, batch)
+    _, sums = fine.loss(logits, batch.targets)
+    roots = batch.targets[:, 1].bool()
+    assert (sums["binary_correct"], sums["binary_n"]) == binary_hits(logits[roots],
+                                                                    batch.targets[roots, 0])
+    assert sums["binary_n"] == 2  # dev's roots: 4, 2 (neutral, left out), 0
+    assert "binary_accuracy" not in task(sst).metric_names
 
 
 def test_predict_reads_trees_and_names_a_bad_line(sst):
