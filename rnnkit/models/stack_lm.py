@@ -48,14 +48,16 @@ class StackLMData:
     """The [data] section. task: one of stack_tasks.TASKS (anbn, anbncn, anbncndn, anb2n,
     anbmcnm, memorisation, binary_addition). Training: `train_size` streams per epoch, each of
     `sequences` sequences with n in 2 .. train_max_n, or with `curriculum` in the epoch's range
-    (2 at the first epoch, one more size per epoch). Valid: n = 2 .. train_max_n; test: n = 2
-    .. test_max_n; `eval_sequences` sequences of each size. seed: the valid and test data (the
+    (2 at the first epoch, one more size every `curriculum_epochs` epochs: more updates at each
+    size). Valid: n = 2 .. train_max_n; test: n = 2 .. test_max_n; `eval_sequences` sequences
+    of each size. seed: the valid and test data (the
     training data also follows train.seed)."""
 
     task: str = field(default="anbn", metadata={"choices": tuple(TASKS)})
     train_size: int = field(default=200, metadata={"min": 1})
     sequences: int = field(default=10, metadata={"min": 1})
     curriculum: bool = True
+    curriculum_epochs: int = field(default=1, metadata={"min": 1})
     train_max_n: int = field(default=19, metadata={"min": MIN_N})
     test_max_n: int = field(default=60, metadata={"min": MIN_N})
     eval_sequences: int = field(default=10, metadata={"min": 1})
@@ -83,7 +85,8 @@ class StackLMTask(TokenTask):
     def train_sizes(self, epoch: int) -> range:
         """The sizes n drawn from at an epoch (0-based)."""
         if self.data.curriculum:
-            return curriculum(epoch, limit=self.data.train_max_n + 1)
+            return curriculum(epoch // self.data.curriculum_epochs,
+                              limit=self.data.train_max_n + 1)
         return range(MIN_N, self.data.train_max_n + 1)
 
     def streams(self, split: str, epoch: int = 0, seed: int = 0) -> list[stack_tasks.Stream]:

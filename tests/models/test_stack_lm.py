@@ -99,6 +99,9 @@ def test_the_curriculum_grows_n_by_one_per_epoch_and_the_data_is_a_function_of_t
     assert sizes(0) == {2} and sizes(1) == {2, 3} and sizes(3) == {2, 3, 4, 5}
     assert sizes(10) == {2, 3, 4, 5, 6}  # up to train_max_n
     assert task(curriculum=False, train_max_n=6, train_size=20).train_sizes(0) == range(2, 7)
+    slower = task(train_max_n=6, curriculum_epochs=3)  # one more size every 3 epochs
+    assert [slower.train_sizes(e) for e in (0, 2, 3, 5, 6, 30)] == [
+        range(2, 3), range(2, 3), range(2, 4), range(2, 4), range(2, 5), range(2, 7)]
     first = [b.inputs for b in anbn.batches("train", 6, epoch=2, seed=0)]
     again = [b.inputs for b in anbn.batches("train", 6, epoch=2, seed=0)]
     assert len(first) == 3  # 20 streams // 6, the partial batch dropped
