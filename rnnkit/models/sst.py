@@ -73,7 +73,7 @@ def binary_hits(logits: Tensor, labels: Tensor) -> tuple[int, int]:
     return int((positive == (labels > 2))[labelled].sum()), int(labelled.sum())
 
 
-def share(hits: float, count: float) -> float:
+def _share(hits: float, count: float) -> float:
     """hits / count, NaN when there is nothing to count (a training batch of neutral
     sentences has no binary accuracy)."""
     return hits / count if count else float("nan")
@@ -153,7 +153,7 @@ class SSTTask(Task):
     def _binary_accuracy(self, sums: dict) -> dict[str, float]:
         if not self._binary_metric():
             return {}
-        return {"binary_accuracy": share(sums["binary_correct"], sums["binary_n"])}
+        return {"binary_accuracy": _share(sums["binary_correct"], sums["binary_n"])}
 
     def state_dict(self):
         return {"vocab": self.vocab.to_dict()}

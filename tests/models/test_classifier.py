@@ -11,10 +11,10 @@ import torch
 from rnnkit import engines
 from rnnkit.cli.main import main
 from rnnkit.errors import ConfigError, DataError
+from rnnkit.layers.tree import IGNORE
 from rnnkit.models import ModelConfig
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.pooling import POOLINGS, SequencePooling
-from rnnkit.layers.tree import IGNORE
 from rnnkit.models.sst import SSTData, SSTTask, binary_hits, labelled_examples
 from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
