@@ -71,6 +71,7 @@ class StackLMTask(TokenTask):
 
     name = "stack_lm"
     Data = StackLMData
+    windowed = True  # `train.tbptt`: the authors' many small updates, through 50-step windows
     monitor = "loss"
     metric_names = ("loss", "symbol_accuracy", "accuracy")
 

@@ -77,7 +77,10 @@ class Task(abc.ABC):
     name: the config's `task`. Data: the dataclass of its [data] section. unit: "sequences" or
     "tokens" (what throughput counts). stream: False when a split is independent batches of
     whole sequences; True when it is one long stream per batch column, which the trainer cuts
-    into truncated-BPTT windows and carries the state across. monitor: the validation metric
+    into truncated-BPTT windows and carries the state across. windowed: a non-stream task whose
+    training batches are streams too (the model takes and returns a state, `loss` reads
+    (T, B, ...) targets), so that `train.tbptt` may cut each batch into windows. monitor: the
+    validation metric
     for early stopping and best keeping (metrics whose names end in one of MAXIMISED are
     maximised, others minimised); metric_names: what `metrics` returns. output_batch_dim:
     where the batch is in the model's outputs (for export)."""
@@ -86,6 +89,7 @@ class Task(abc.ABC):
     Data: ClassVar[type]
     unit: ClassVar[str] = "sequences"
     stream: ClassVar[bool] = False
+    windowed: ClassVar[bool] = False
     monitor: ClassVar[str] = "loss"
     metric_names: ClassVar[tuple[str, ...]] = ("loss",)
     output_batch_dim: ClassVar[int] = 0

@@ -77,7 +77,10 @@ class TrainConfig:
     counts the wall time of training and validation, over resumes too). clip_norm: the gradient's
     global norm is scaled down to it (0: off); clip_value: each entry clipped to [-v, v] (0:
     off). k1, k2: truncated BPTT for stream tasks (Williams & Peng 1990): an update every k1
-    steps that backpropagates k2 steps (0: k2 = k1). patience: early stopping after that many
+    steps that backpropagates k2 steps (0: k2 = k1). tbptt: the same for the training batches
+    of a task whose batches are streams (stack_lm): each batch is cut into k1/k2 windows, an
+    update per window, the state carried from one window of a batch to the next (false: one
+    update per batch, backpropagated through all of it). patience: early stopping after that many
     evaluations without improvement of `monitor` (0: off; "" monitors the task's metric).
     eval_every: evaluate every so many steps (0: at each epoch's end). on_nan: "stop", or
     "rollback" to the last checkpoint with the learning rate times `nan_lr_factor`.
@@ -93,6 +96,7 @@ class TrainConfig:
     clip_value: float = field(default=0.0, metadata={"min": 0.0})
     k1: int = field(default=35, metadata={"min": 1})
     k2: int = field(default=0, metadata={"min": 0})
+    tbptt: bool = False
     patience: int = field(default=0, metadata={"min": 0})
     monitor: str = ""
     eval_every: int = field(default=0, metadata={"min": 0})

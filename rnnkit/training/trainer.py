@@ -14,6 +14,7 @@ exactly where the run stopped and reaches the numbers an uninterrupted run reach
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 import time
@@ -105,6 +106,11 @@ class Trainer:
             raise ConfigError(f"train.batch_size: expected a multiple of the {ctx.world} "
                               f"processes, got {train.batch_size}")
         self.task = task = task_class(config.task)(config.data, config.model)
+        if train.tbptt and not task.windowed:
+            raise ConfigError(f"train.tbptt: expected false for the {task.name} task, whose "
+                              + ("training stream is always cut into k1/k2 windows" if task.stream
+                                 else "batches are not streams to cut into windows")
+                              + ", got true")
         self.monitor = train.monitor or task.monitor
         if self.monitor not in task.metric_names:
             raise ConfigError(f"train.monitor: expected one of {', '.join(task.metric_names)} "
@@ -220,8 +226,12 @@ class Trainer:
 
     # --- the loop ---------------------------------------------------------------------------------
     def total_steps(self) -> int:
-        total = self.config.train.epochs * self.batches_per_epoch
-        return min(total, self.config.train.max_steps) if self.config.train.max_steps else total
+        train = self.config.train
+        if train.tbptt:  # the windows of each epoch's batches: their lengths vary by epoch
+            total = sum(1 for epoch in range(train.epochs) for _ in self._windowed(epoch))
+        else:
+            total = train.epochs * self.batches_per_epoch
+        return min(total, train.max_steps) if train.max_steps else total
 
     def fit(self, stop_at: int | None = None) -> Outcome:
         """Train to the end (or early stopping, max_steps, max_minutes, a signal). stop_at: stop after that
@@ -285,10 +295,20 @@ class Trainer:
                         return status
         return "finished"
 
-    def _epoch_batches(self) -> Iterator[tuple[Batch | tbptt.Window, bool]]:
+    def _epoch_batches(self) -> Iterator[tuple[Batch | tbptt.Window | tuple[Batch, tbptt.Window],
+                                               bool]]:
         """The rest of the current epoch from batch `self.batch`, each with whether it is the
         epoch's last."""
         B, n = self.config.train.batch_size, self.batches_per_epoch
+        if self.config.train.tbptt:  # how many windows an epoch has shows only at its end
+            items = itertools.islice(self._windowed(self.epoch), self.batch, None)
+            item = next(items, None)
+            for following in items:
+                yield item, False
+                item = following
+            if item is not None:
+                yield item, True
+            return
         if self.task.stream:
             items = iter(self.windows)
         else:
@@ -297,13 +317,28 @@ class Trainer:
             if index >= self.batch:
                 yield item, index == n - 1
 
-    def _train_step(self, item: Batch | tbptt.Window, epoch_number: int) -> None:
+    def _windowed(self, epoch: int) -> Iterator[tuple[Batch, tbptt.Window]]:
+        """`train.tbptt`: each training batch of the epoch with each of its k1/k2 windows."""
+        train = self.config.train
+        for batch in self.task.batches("train", train.batch_size, epoch, train.seed):
+            for window in tbptt.windows(batch.inputs.shape[0], self.k1, self.k2):
+                yield batch, window
+
+    def _train_step(self, item: Batch | tbptt.Window | tuple[Batch, tbptt.Window],
+                    epoch_number: int) -> None:
         ctx, train, model = self.context, self.config.train, self.model
         model.train()
         if self.task.stream:
             loss, sums, carry = tbptt.run_window(self.task, model, self.train_stream, item,
                                                  self.carry)
             count = (item.end - item.loss_from) * train.batch_size
+        elif train.tbptt:
+            batch, window = item
+            batch = batch.part(ctx.rank, ctx.world).to(ctx.device)
+            # A batch's first window starts from the initial state, the others from the last.
+            state = self.carry if window.loss_from else None
+            loss, sums, carry = tbptt.run_window(self.task, model, batch, window, state)
+            count = (window.end - window.loss_from) * batch.inputs.shape[1]
         else:
             batch = item.part(ctx.rank, ctx.world).to(ctx.device)
             loss, sums = self.task.loss(self.task.outputs(model, batch), batch.targets)

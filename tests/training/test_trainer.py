@@ -17,6 +17,8 @@ RESUMABLE = {
                    optim={"name": "sgd", "momentum": 0.9, "lr": 0.05}),
     # a stream: the carried state and Williams & Peng's k1 != k2 windows
     "stream": dict(train={"epochs": 3}, schedule={"kind": "plateau", "patience": 1}),
+    # train.tbptt: the windows of each batch of streams, the state carried within a batch
+    "stack_lm": dict(train={"epochs": 3, "batch_size": 4}),
 }
 
 
@@ -182,3 +184,25 @@ def test_a_text_file_trains_a_character_model(tmp_path):
                            train={"batch_size": 4}))
     assert trainer.fit().status == "finished"
     assert set(trainer.task.vocab.tokens) == set(corpus.read_text()) | {"<unk>"}
+
+
+def test_tbptt_cuts_each_batch_of_streams_into_windows_with_the_state_carried(tmp_path):
+    trainer = Trainer(tiny(tmp_path / "cut", "stack_lm", train={"batch_size": 4}))
+    lengths = [len(b.inputs) for e in range(2) for b in trainer.task.batches("train", 4, e, 0)]
+    windows = sum(math.ceil(t / 4) for t in lengths)  # k1 = 4 new steps a window
+    assert trainer.total_steps() == windows and trainer.fit().step == windows
+    # One window as long as every batch is the whole-batch update: the same weights.
+    one = dict(train={"batch_size": 4, "k1": 1000, "k2": 0})
+    windowed = Trainer(tiny(tmp_path / "one", "stack_lm", **one))
+    whole = Trainer(tiny(tmp_path / "whole", "stack_lm", train={"batch_size": 4,
+                                                                "tbptt": False}))
+    assert windowed.fit().step == whole.fit().step == 4  # 8 streams // 4, 2 epochs
+    want, got = parameters(whole.model), parameters(windowed.model)
+    assert all(torch.allclose(want[k], got[k], atol=1e-6) for k in want)
+
+
+@pytest.mark.parametrize("task", ["adding", "stream"])
+def test_tbptt_is_refused_where_batches_are_not_streams_to_cut(tmp_path, task):
+    with pytest.raises(ConfigError, match=rf"train.tbptt: expected false for the {task} task"):
+        Trainer(tiny(tmp_path / "run", task, train={"tbptt": True}))
+    assert not (tmp_path / "run").exists()

@@ -16,6 +16,13 @@ TINY = {
                "data": {"vocab_size": 6, "train_tokens": 400, "valid_tokens": 100,
                         "test_tokens": 100},
                "train": {"k1": 5, "k2": 8}},
+    # batches of whole streams, cut into windows by train.tbptt
+    "stack_lm": {"task": "stack_lm",
+                 "model": {"cell": "stack", "hidden_size": 6, "stacks": 2, "stack_depth": 12,
+                           "embedding_size": 3},
+                 "data": {"train_size": 8, "sequences": 3, "train_max_n": 4, "test_max_n": 5,
+                          "eval_sequences": 2},
+                 "train": {"tbptt": True, "k1": 4, "k2": 7, "batch_size": 4}},
     # needs data={"path": ...}
     "language_model": {"task": "language_model",
                        "model": {"hidden_size": 8, "embedding_size": 4}, "train": {"k1": 5}},
