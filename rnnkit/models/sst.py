@@ -66,17 +66,12 @@ def binary_hits(logits: Tensor, labels: Tensor) -> tuple[int, int]:
     """A fine-grained prediction read as a binary one, as Looks et al. (2017) report the binary
     accuracy of their fine-grained Tree-LSTM: logits (N, 5), labels (N,) fine classes (any
     other value, such as an ignore index, counts as unlabelled) -> (hits, count) over the
-    non-neutral labels, where the prediction is positive when p(3) + p(4) > p(0) + p(1)."""
+    non-neutral labels (split as `binary_label` splits them), where the prediction is positive
+    when p(3) + p(4) > p(0) + p(1)."""
     probs = logits.softmax(-1)
     positive = probs[:, 3:].sum(-1) > probs[:, :2].sum(-1)
     labelled = (labels >= 0) & (labels < len(LABELS["fine"])) & (labels != 2)
     return int((positive == (labels > 2))[labelled].sum()), int(labelled.sum())
-
-
-def _share(hits: float, count: float) -> float:
-    """hits / count, NaN when there is nothing to count (a training batch of neutral
-    sentences has no binary accuracy)."""
-    return hits / count if count else float("nan")
 
 
 def labelled_examples(trees: list[Tree], granularity: str,
@@ -153,7 +148,9 @@ class SSTTask(Task):
     def _binary_accuracy(self, sums: dict) -> dict[str, float]:
         if not self._binary_metric():
             return {}
-        return {"binary_accuracy": _share(sums["binary_correct"], sums["binary_n"])}
+        hits, count = sums["binary_correct"], sums["binary_n"]
+        # NaN when nothing was counted: a training batch of neutral sentences only
+        return {"binary_accuracy": hits / count if count else float("nan")}
 
     def state_dict(self):
         return {"vocab": self.vocab.to_dict()}

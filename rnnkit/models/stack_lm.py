@@ -50,8 +50,7 @@ class StackLMData:
     `sequences` sequences with n in 2 .. train_max_n, or with `curriculum` in the epoch's range
     (2 at the first epoch, one more size every `curriculum_epochs` epochs: more updates at each
     size). Valid: n = 2 .. train_max_n; test: n = 2 .. test_max_n; `eval_sequences` sequences
-    of each size. seed: the valid and test data (the
-    training data also follows train.seed)."""
+    of each size. seed: the valid and test data (the training data also follows train.seed)."""
 
     task: str = field(default="anbn", metadata={"choices": tuple(TASKS)})
     train_size: int = field(default=200, metadata={"min": 1})

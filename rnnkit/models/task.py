@@ -80,10 +80,9 @@ class Task(abc.ABC):
     into truncated-BPTT windows and carries the state across. windowed: a non-stream task whose
     training batches are streams too (the model takes and returns a state, `loss` reads
     (T, B, ...) targets), so that `train.tbptt` may cut each batch into windows. monitor: the
-    validation metric
-    for early stopping and best keeping (metrics whose names end in one of MAXIMISED are
-    maximised, others minimised); metric_names: what `metrics` returns. output_batch_dim:
-    where the batch is in the model's outputs (for export)."""
+    validation metric for early stopping and best keeping (metrics whose names end in one of
+    MAXIMISED are maximised, others minimised); metric_names: what `metrics` returns.
+    output_batch_dim: where the batch is in the model's outputs (for export)."""
 
     name: ClassVar[str]
     Data: ClassVar[type]

@@ -301,7 +301,11 @@ class Trainer:
         epoch's last."""
         B, n = self.config.train.batch_size, self.batches_per_epoch
         if self.config.train.tbptt:  # how many windows an epoch has shows only at its end
-            items = itertools.islice(self._windowed(self.epoch), self.batch, None)
+            ctx = self.context
+            # each batch sliced and moved once, not once per window
+            windows = self._windowed(self.epoch,
+                                     lambda batch: batch.part(ctx.rank, ctx.world).to(ctx.device))
+            items = itertools.islice(windows, self.batch, None)
             item = next(items, None)
             for following in items:
                 yield item, False
@@ -317,10 +321,13 @@ class Trainer:
             if index >= self.batch:
                 yield item, index == n - 1
 
-    def _windowed(self, epoch: int) -> Iterator[tuple[Batch, tbptt.Window]]:
-        """`train.tbptt`: each training batch of the epoch with each of its k1/k2 windows."""
+    def _windowed(self, epoch: int, prepare=lambda batch: batch
+                  ) -> Iterator[tuple[Batch, tbptt.Window]]:
+        """`train.tbptt`: each training batch of the epoch, through `prepare`, with each of its
+        k1/k2 windows."""
         train = self.config.train
         for batch in self.task.batches("train", train.batch_size, epoch, train.seed):
+            batch = prepare(batch)
             for window in tbptt.windows(batch.inputs.shape[0], self.k1, self.k2):
                 yield batch, window
 
@@ -333,8 +340,7 @@ class Trainer:
                                                  self.carry)
             count = (item.end - item.loss_from) * train.batch_size
         elif train.tbptt:
-            batch, window = item
-            batch = batch.part(ctx.rank, ctx.world).to(ctx.device)
+            batch, window = item  # this rank's slice, on its device (`_epoch_batches`)
             # A batch's first window starts from the initial state, the others from the last.
             state = self.carry if window.loss_from else None
             loss, sums, carry = tbptt.run_window(self.task, model, batch, window, state)
