@@ -9,6 +9,25 @@ import torch
 from torch import Tensor
 
 
+class TensorError(ValueError, RuntimeError):
+    """A tensor argument of the wrong shape, device or dtype. A ValueError, since the argument's
+    value is wrong, and also a RuntimeError, which is what torch raises for most of the same
+    mistakes: code written `except RuntimeError` around torch.nn.LSTM keeps working."""
+
+
+class ShapeError(TensorError):
+    """A tensor of the wrong rank, size or shape (torch: RuntimeError, or ValueError for rank)."""
+
+
+class DeviceError(TensorError):
+    """A tensor on another device than the parameters (torch: RuntimeError)."""
+
+
+class DtypeError(TypeError, TensorError):
+    """A tensor of another dtype than the parameters (torch: ValueError for the input,
+    RuntimeError for the state); a TypeError too, as rnnkit raised before."""
+
+
 def describe(value) -> str:
     """A short description of a value for an error message."""
     if isinstance(value, Tensor):
@@ -37,9 +56,9 @@ def positive_int(name: str, value, *, allow_zero: bool = False) -> int:
 
 def probability(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name}: expected a float in [0, 1), got {describe(value)}")
-    if not 0.0 <= value < 1.0:
-        raise ValueError(f"{name}: expected a probability in [0, 1), got {value}")
+        raise TypeError(f"{name}: expected a float in [0, 1], got {describe(value)}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: expected a probability in [0, 1], got {value}")
     return float(value)
 
 
@@ -57,17 +76,17 @@ def tensor_like_params(name: str, value, like: Tensor, *, ndim: int | None = Non
     if not isinstance(value, Tensor):
         raise TypeError(f"{name}: expected a tensor, got {describe(value)}")
     if ndim is not None and value.dim() != ndim:
-        raise ValueError(f"{name}: expected {ndim} dimensions, got shape {tuple(value.shape)}")
+        raise ShapeError(f"{name}: expected {ndim} dimensions, got shape {tuple(value.shape)}")
     if shape is not None and tuple(value.shape) != tuple(shape):
-        raise ValueError(f"{name}: expected shape {tuple(shape)}, got {tuple(value.shape)}")
+        raise ShapeError(f"{name}: expected shape {tuple(shape)}, got {tuple(value.shape)}")
     if last is not None and value.shape[-1] != last:
-        raise ValueError(f"{name}: expected last dimension {last} ({last_name}), "
+        raise ShapeError(f"{name}: expected last dimension {last} ({last_name}), "
                          f"got shape {tuple(value.shape)}")
     if value.dtype != like.dtype:
-        raise TypeError(f"{name}: expected dtype {like.dtype} (the parameters' dtype), "
+        raise DtypeError(f"{name}: expected dtype {like.dtype} (the parameters' dtype), "
                         f"got {value.dtype}")
     if value.device != like.device:
-        raise ValueError(f"{name}: expected a tensor on {like.device} (the parameters' device), "
+        raise DeviceError(f"{name}: expected a tensor on {like.device} (the parameters' device), "
                          f"got one on {value.device}")
     return value
 
@@ -82,7 +101,7 @@ def lengths(value, batch_size: int, max_len: int) -> Tensor:
     if value.dtype.is_floating_point or value.dtype.is_complex or value.dtype == torch.bool:
         raise TypeError(f"lengths: expected an integer tensor, got dtype {value.dtype}")
     if value.dim() != 1 or value.shape[0] != batch_size:
-        raise ValueError(f"lengths: expected shape ({batch_size},) to match the batch, "
+        raise ShapeError(f"lengths: expected shape ({batch_size},) to match the batch, "
                          f"got {tuple(value.shape)}")
     value = value.detach().to("cpu", torch.int64)
     if batch_size and (value.min() < 1 or value.max() > max_len):

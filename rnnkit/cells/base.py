@@ -13,6 +13,11 @@ steps at once (one matrix product over the whole sequence) before the loop:
 A state is always a tuple of tensors, each (B, size), named by `state_names`; its first entry is
 what is fed back through the recurrent weights (h for most cells, y for Jordan), which is where
 variational recurrent dropout applies (`recurrence`'s `mask`).
+
+A cell normally owns its parameters. The drop-ins (`rnnkit.LSTM`, ...) adopt them instead, under
+torch's names (`weight_hh_l1_reverse`), so that whatever reparametrises, ties, deletes or replaces
+a weight of torch.nn.LSTM does the same to theirs; the cell then reads each weight from its owner
+at every use (`adopt_weights`), and `cell.weight_hh` still works.
 """
 
 from __future__ import annotations
@@ -56,8 +61,31 @@ class RecurrentCell(nn.Module):
 
     # --- shared machinery -------------------------------------------------------------------------
     def weights(self) -> Weights:
-        """The parameters by name (`weight_ih`, `weight_hh`, ...), as the math functions take them."""
-        return dict(self.named_parameters(recurse=False))
+        """The parameters by name (`weight_ih`, `weight_hh`, ...), as the math functions take them:
+        the cell's own, or, once adopted, whatever its owner holds under their names now (a
+        Parameter, a parametrized weight, a plain tensor assigned in place of one)."""
+        adopted = self.__dict__.get("_adopted")
+        if adopted is None:
+            return dict(self.named_parameters(recurse=False))
+        owner, suffix, names = adopted
+        found = {name: getattr(owner, name + suffix) for name in names}
+        return {name: w for name, w in found.items() if w is not None}  # as named_parameters
+
+    def adopt_weights(self, owner: nn.Module, suffix: str) -> list[str]:
+        """Move this cell's parameters onto `owner`, each registered there as name + suffix, and
+        read them from there from now on. Returns the owner's names, in the cell's order."""
+        names = tuple(self._parameters)
+        for name in names:
+            owner.register_parameter(name + suffix, self._parameters.pop(name))
+        # A plain attribute, not a submodule: the owner holds the cell, not the other way round.
+        object.__setattr__(self, "_adopted", (owner, suffix, names))
+        return [name + suffix for name in names]
+
+    def __getattr__(self, name: str):
+        adopted = self.__dict__.get("_adopted")
+        if adopted is not None and name in adopted[2]:
+            return getattr(adopted[0], name + adopted[1])
+        return super().__getattr__(name)
 
     def init_state(self, batch_size: int, *, dtype=None, device=None) -> State:
         """Zeros of the right shapes: a tuple of (B, size) tensors."""
@@ -99,7 +127,7 @@ class RecurrentCell(nn.Module):
         `recurrent_init` on weight_hh, then cell-specific biases (`_init_biases`)."""
         bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         with torch.no_grad():
-            for p in self.parameters(recurse=False):
+            for p in self.weights().values():
                 p.uniform_(-bound, bound)
             _init_recurrent(self, self.recurrent_init)
             self._init_biases()
@@ -131,7 +159,7 @@ def _init_recurrent(cell: RecurrentCell, how: str) -> None:
         else:
             nn.init.eye_(block)
     if how == "identity":
-        for name, p in cell.named_parameters(recurse=False):
+        for name, p in cell.weights().items():
             if name.startswith("bias"):
                 p.zero_()
 

@@ -64,6 +64,17 @@ class LSTMSpec:
         """True when this is exactly what torch.nn.LSTM computes."""
         return self == LSTMSpec()
 
+    @property
+    def name(self) -> str:
+        """This spec as `variant` names it ("CIFG", "NIAF+NOAF", "VANILLA", "TORCH" for
+        PyTorch's), or its repr when no combination of names gives it."""
+        if self.is_torch:
+            return "TORCH"
+        names = [key for key, change in VARIANTS.items()
+                 if change and all(getattr(self, field) == value for field, value in change.items())]
+        name = "+".join(names) or "VANILLA"
+        return name if LSTMSpec.variant(*name.split("+")) == self else repr(self)
+
     @classmethod
     def variant(cls, *names: str) -> "LSTMSpec":
         """Greff et al.'s named variants, combined: `LSTMSpec.variant("NIAF", "NOAF")`.

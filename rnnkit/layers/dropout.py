@@ -9,7 +9,10 @@ from rnnkit import _check
 
 
 def variational_mask(like: Tensor, p: float) -> Tensor:
-    """like: (B, F) -> a (B, F) mask of 0 and 1/(1-p), to be reused at every step."""
+    """like: (B, F) -> a (B, F) mask of 0 and 1/(1-p), to be reused at every step (all zeros
+    for p = 1, as torch's dropout)."""
+    if p == 1.0:
+        return like.new_zeros(like.shape)
     return like.new_empty(like.shape).bernoulli_(1.0 - p).div_(1.0 - p)
 
 

@@ -67,16 +67,19 @@ class SequenceLayer(nn.Module):
         elif isinstance(input, Tensor):
             if input.dim() != 3:
                 layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
-                raise ValueError(f"input: expected 3 dimensions {layout}, "
+                raise _check.ShapeError(f"input: expected 3 dimensions {layout}, "
                                  f"got shape {tuple(input.shape)}")
             x = input.transpose(0, 1) if self.batch_first else input
         else:
             raise TypeError(f"input: expected a tensor or a PackedSequence, "
                             f"got {_check.describe(input)}")
-        _check.tensor_like_params("input", x, self.reference_parameter(),
-                                  last=self.input_size, last_name="input_size")
+        # Checked as given, so that an error shows the shape the caller passed.
+        _check.tensor_like_params("input", input if packed is None else x,
+                                  self.reference_parameter(), last=self.input_size,
+                                  last_name="input_size")
         if x.shape[0] == 0:
-            raise ValueError("input: expected at least one time step, got a time dimension of 0")
+            raise _check.ShapeError("input: expected at least one time step, "
+                                    "got a time dimension of 0")
         if lengths is not None:
             lengths = _check.lengths(lengths, x.shape[1], x.shape[0])
         return x, lengths, packed

@@ -1,22 +1,30 @@
 """Drop-in replacements for torch.nn.RNN, LSTM and GRU, built from rnnkit's parts.
 
 `rnnkit.LSTM(...)` takes what `torch.nn.LSTM(...)` takes, in the same order, plus keyword options
-for the variants; its forward takes and returns what torch's does (PackedSequence included), and
-its `state_dict` uses torch's names (`weight_ih_l0`, `bias_hh_l1_reverse`, ...), so a state dict
-of a torch module loads unchanged and the other way round. Inside it is a `Stacked` of
-`Recurrent` (or `Bidirectional`) layers over rnnkit cells, reachable as `.stack`; `lstm.weight_ih_l0`
-works as in torch, while `named_parameters()` shows the inner names.
+for the variants; its forward takes and returns what torch's does (PackedSequence included). Its
+parameters are registered on it under torch's names and in torch's layout (`weight_ih_l0`,
+`bias_hh_l1_reverse`; a variant's extra weights follow the pattern: `weight_ch_l0` for the
+peepholes), so state dicts load both ways, and whatever reparametrises, ties, deletes or replaces
+a weight of `torch.nn.LSTM` (weight_norm, parametrizations, `functional_call`) does the same here.
+Inside is a `Stacked` of `Recurrent` (or `Bidirectional`) layers over rnnkit cells, reachable as
+`.stack`; the cells read their weights from this module at every use (`adopt_weights`).
+
+`isinstance(rnnkit.LSTM(...), torch.nn.LSTM)` is False on purpose: tools that dispatch on
+torch's classes would run torch's LSTM math on a variant's weights. `to_torch()` gives the
+equivalent torch module where there is one, and dynamic quantisation takes rnnkit's classes
+(`layers/quantize.py`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from rnnkit import _check, engines
-from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, LSTMCell, RecurrentCell
+from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, LSTMCell, LSTMSpec, RecurrentCell
 from rnnkit.engines import native
 from rnnkit.layers.bidirectional import Bidirectional
 from rnnkit.layers.recurrent import Recurrent
@@ -65,9 +73,17 @@ class TorchStyleRNN(SequenceLayer):
         self.output_size = self.stack.output_size
         first_cell = self.cells[0][0]
         self.state_names, self.state_sizes = first_cell.state_names, first_cell.state_sizes
-        self._torch_names = self._build_torch_names()
-        self.register_state_dict_post_hook(_to_torch_names)
-        self.register_load_state_dict_pre_hook(_from_torch_names)
+        self.hidden_size = first_cell.hidden_size
+        self.bias = any(name.startswith("bias") for name in first_cell.weights())
+        self.mode = type(first_cell).__name__  # the drop-ins set torch's: "LSTM", "RNN_TANH", ...
+        # torch's names, per layer and direction (the weights move here from the cells).
+        self._all_weights = [cell.adopt_weights(self, f"_l{l}" + ("_reverse" if d else ""))
+                             for l, layer in enumerate(self.cells) for d, cell in enumerate(layer)]
+        self._flat_weights_names = [name for names in self._all_weights for name in names]
+        if dropout and num_layers == 1:
+            warnings.warn(f"dropout option adds dropout after all but last recurrent layer, so "
+                          f"non-zero dropout expects num_layers greater than 1, but got "
+                          f"dropout={dropout} and num_layers={num_layers}", stacklevel=3)
 
     # --- structure --------------------------------------------------------------------------------
     @property
@@ -77,27 +93,71 @@ class TorchStyleRNN(SequenceLayer):
             return [[layer.fwd.cell, layer.bwd.cell] for layer in self.stack.layers]
         return [[layer.cell] for layer in self.stack.layers]
 
-    def _build_torch_names(self) -> dict[str, str]:
-        """torch's flat parameter names -> our inner names, in torch's order."""
-        names = {}
-        for l, layer in enumerate(self.stack.layers):
-            paths = ["fwd.", "bwd."] if self.bidirectional else [""]
-            for d, path in enumerate(paths):
-                suffix = f"_l{l}" + ("_reverse" if d else "")
-                for param in self.cells[l][d].weights():
-                    names[param + suffix] = f"stack.layers.{l}.{path}cell.{param}"
-        return names
-
-    def __getattr__(self, name: str):
-        torch_names = self.__dict__.get("_torch_names")
-        if torch_names is not None and name in torch_names:
-            return self.get_parameter(torch_names[name])
-        return super().__getattr__(name)
+    # --- torch.nn.RNNBase's attributes --------------------------------------------------------------
+    @property
+    def _flat_weights(self) -> list[Tensor]:
+        """The weights in torch's order, as they are now (parametrized, replaced, ...)."""
+        return [getattr(self, name) for name in self._flat_weights_names]
 
     @property
     def all_weights(self) -> list[list[Tensor]]:
-        """As torch's: the parameters of each layer and direction, in torch's order."""
-        return [list(cell.weights().values()) for layer in self.cells for cell in layer]
+        """As torch's: the weights of each layer and direction, in torch's order."""
+        return [[getattr(self, name) for name in names] for names in self._all_weights]
+
+    @property
+    def dropout(self) -> float:
+        """The dropout between layers, as torch's; setting it takes effect at the next forward."""
+        return self.stack.dropout.p
+
+    @dropout.setter
+    def dropout(self, p: float) -> None:
+        self.stack.dropout.p = _check.probability("dropout", p)
+
+    def flatten_parameters(self) -> None:
+        """Nothing to do: torch compacts weights into one buffer for cuDNN; rnnkit's kernels
+        read them where they are."""
+
+    def reset_parameters(self) -> None:
+        """Each cell's init: PyTorch's uniform, then the cell's recurrent_init and biases."""
+        for layer in self.cells:
+            for cell in layer:
+                cell.reset_parameters()
+
+    def to_torch(self) -> nn.RNNBase:
+        """The torch.nn.LSTM / GRU / RNN that computes exactly this network, holding copies of
+        its weights: for tools that only know torch's classes. A ValueError naming what torch
+        has no module for (a variant cell, a merge other than concat, rnnkit's extra dropouts)."""
+        cell = self.cells[0][0]
+        if native.kernel_for(cell) is None:
+            raise ValueError(f"to_torch: torch.nn has no module computing {_describe(cell)}")
+        if self.bidirectional and self.stack.layers[0].merge != "concat":
+            raise ValueError(f"to_torch: torch concatenates the two directions; this network "
+                             f"merges them by {self.stack.layers[0].merge!r}")
+        extra = self._dropouts_beyond_torch()
+        if extra:
+            raise ValueError(f"to_torch: torch.nn has no {', '.join(extra)}; got "
+                             + ", ".join(f"{name}={value}" for name, value in extra.items()))
+        kind = {LSTMCell: nn.LSTM, GRUCell: nn.GRU, ElmanCell: nn.RNN}[type(cell)]
+        options = ({"proj_size": cell.proj_size} if kind is nn.LSTM else
+                   {"nonlinearity": cell.nonlinearity} if kind is nn.RNN else {})
+        ref = self.reference_parameter()
+        module = kind(self.input_size, self.hidden_size, self.num_layers, bias=self.bias,
+                      batch_first=self.batch_first, dropout=self.dropout,
+                      bidirectional=self.bidirectional, device=ref.device, dtype=ref.dtype,
+                      **options)
+        module.load_state_dict(self.state_dict())
+        return module.train(self.training)
+
+    def _dropouts_beyond_torch(self) -> dict[str, float | bool]:
+        """rnnkit's dropout options that are on, by name."""
+        stack = self.stack
+        recurrents = [r for layer in stack.layers
+                      for r in ((layer.fwd, layer.bwd) if self.bidirectional else (layer,))]
+        found = {"input_dropout": stack.input_dropout.p, "output_dropout": stack.output_dropout.p,
+                 "variational": stack.dropout.variational and stack.dropout.p > 0,
+                 "recurrent_dropout": max(r.recurrent_dropout for r in recurrents),
+                 "weight_drop": max(r.weight_drop for r in recurrents)}
+        return {name: value for name, value in found.items() if value}
 
     def reference_parameter(self) -> Tensor:
         return self.cells[0][0].weight_ih
@@ -179,14 +239,7 @@ class TorchStyleRNN(SequenceLayer):
             return False
         if self.bidirectional and self.stack.layers[0].merge != "concat":
             return False
-        if not self.training:
-            return True
-        stack = self.stack
-        layers = [r for layer in stack.layers
-                  for r in ((layer.fwd, layer.bwd) if self.bidirectional else (layer,))]
-        return (stack.input_dropout.p == stack.output_dropout.p == 0.0
-                and (stack.dropout.p == 0.0 or not stack.dropout.variational)
-                and all(r.recurrent_dropout == r.weight_drop == 0.0 for r in layers))
+        return not self.training or not self._dropouts_beyond_torch()
 
     def _run_native_stack(self, x: Tensor, parts, lengths):
         B, rows = x.shape[1], self.num_layers * self.num_directions
@@ -211,22 +264,16 @@ class TorchStyleRNN(SequenceLayer):
         return out, self.export_state(states)
 
 
+def _describe(cell: RecurrentCell) -> str:
+    """A cell named as a user would: LSTMCell(spec='CIFG'), GRUCell(3, 4, reset_after=False)."""
+    spec = getattr(cell, "spec", None)
+    if isinstance(spec, LSTMSpec):
+        return f"{type(cell).__name__}(spec={spec.name!r})"
+    return f"{type(cell).__name__}({cell.extra_repr()})"
+
+
 def _map_state(hx, fn):
     return fn(hx) if isinstance(hx, Tensor) else type(hx)(fn(t) for t in hx)
-
-
-def _to_torch_names(module: TorchStyleRNN, state_dict, prefix, local_metadata) -> None:
-    inner_to_torch = {prefix + v: prefix + k for k, v in module._torch_names.items()}
-    items = list(state_dict.items())
-    state_dict.clear()
-    for key, value in items:
-        state_dict[inner_to_torch.get(key, key)] = value
-
-
-def _from_torch_names(module: TorchStyleRNN, state_dict, prefix, *args) -> None:
-    for torch_name, inner in module._torch_names.items():
-        if prefix + torch_name in state_dict:
-            state_dict[prefix + inner] = state_dict.pop(prefix + torch_name)
 
 
 class LSTM(TorchStyleRNN):
@@ -246,7 +293,15 @@ class LSTM(TorchStyleRNN):
 
         super().__init__(make_cell, input_size, num_layers, batch_first, dropout, bidirectional,
                          **options)
-        self.hidden_size, self.proj_size = hidden_size, proj_size
+        self.proj_size, self.mode = proj_size, "LSTM"
+        self.spec = self.cells[0][0].spec
+
+
+def _no_projection(kind: str, proj_size) -> None:
+    """torch.nn.GRU and RNN take proj_size (positionally after bidirectional) and refuse > 0."""
+    if proj_size != 0:
+        raise ValueError(f"proj_size: only LSTM has a projection, not {kind}; "
+                         f"expected 0, got {proj_size!r}")
 
 
 class GRU(TorchStyleRNN):
@@ -255,8 +310,9 @@ class GRU(TorchStyleRNN):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device=None, dtype=None, *, reset_after: bool = True,
+                 proj_size: int = 0, device=None, dtype=None, *, reset_after: bool = True,
                  recurrent_init: str = "default", **options):
+        _no_projection("GRU", proj_size)
 
         def make_cell(size: int) -> GRUCell:
             return GRUCell(size, hidden_size, bias, spec=GRUSpec(reset_after),
@@ -264,7 +320,7 @@ class GRU(TorchStyleRNN):
 
         super().__init__(make_cell, input_size, num_layers, batch_first, dropout, bidirectional,
                          **options)
-        self.hidden_size = hidden_size
+        self.proj_size, self.mode = 0, "GRU"
 
 
 class RNN(TorchStyleRNN):
@@ -273,8 +329,9 @@ class RNN(TorchStyleRNN):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", bias: bool = True, batch_first: bool = False,
-                 dropout: float = 0.0, bidirectional: bool = False, device=None, dtype=None, *,
-                 recurrent_init: str = "default", **options):
+                 dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device=None, dtype=None, *, recurrent_init: str = "default", **options):
+        _no_projection("RNN", proj_size)
 
         def make_cell(size: int) -> ElmanCell:
             return ElmanCell(size, hidden_size, bias, nonlinearity=nonlinearity,
@@ -282,4 +339,5 @@ class RNN(TorchStyleRNN):
 
         super().__init__(make_cell, input_size, num_layers, batch_first, dropout, bidirectional,
                          **options)
-        self.hidden_size, self.nonlinearity = hidden_size, nonlinearity
+        self.proj_size, self.nonlinearity = 0, nonlinearity
+        self.mode = f"RNN_{nonlinearity.upper()}"

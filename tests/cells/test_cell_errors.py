@@ -6,6 +6,7 @@ import re
 import pytest
 import torch
 
+from rnnkit import DeviceError, DtypeError, ShapeError
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, LSTMSpec, MUTCell
 from rnnkit.cells.lstm import VARIANTS, as_spec
 
@@ -15,10 +16,16 @@ I, H, B = 3, 4, 2
 
 
 def _raises(exc_type, call, *fragments):
-    """call() raises exactly exc_type and the message contains every fragment."""
+    """call() raises exactly exc_type and the message contains every fragment. rnnkit's tensor
+    errors are also what torch raises for the same mistake (a RuntimeError, or a ValueError for
+    a dtype), and what rnnkit raised before (ValueError, or TypeError for a dtype)."""
     with pytest.raises(exc_type) as info:
         call()
     assert type(info.value) is exc_type, f"{type(info.value).__name__}: {info.value}"
+    if exc_type in (ShapeError, DeviceError, DtypeError):
+        assert isinstance(info.value, ValueError) and isinstance(info.value, RuntimeError)
+    if exc_type is DtypeError:
+        assert isinstance(info.value, TypeError)
     message = str(info.value)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} not in {message!r}"
@@ -44,22 +51,22 @@ CELLS = {
 @pytest.mark.parametrize("name", list(CELLS))
 def test_x_t_wrong_rank(name):
     cell = CELLS[name]()
-    _raises(ValueError, lambda: cell.step(x(I)), "x_t", "2 dimensions", "(3,)")
-    _raises(ValueError, lambda: cell.step(x(1, B, I)), "x_t", "2 dimensions", "(1, 2, 3)")
+    _raises(ShapeError, lambda: cell.step(x(I)), "x_t", "2 dimensions", "(3,)")
+    _raises(ShapeError, lambda: cell.step(x(1, B, I)), "x_t", "2 dimensions", "(1, 2, 3)")
 
 
 @pytest.mark.parametrize("name", list(CELLS))
 def test_x_t_wrong_feature_size(name):
     cell = CELLS[name]()
-    _raises(ValueError, lambda: cell.step(x(B, I + 2)), "x_t", "input_size", f"{I}", "(2, 5)")
+    _raises(ShapeError, lambda: cell.step(x(B, I + 2)), "x_t", "input_size", f"{I}", "(2, 5)")
 
 
 @pytest.mark.parametrize("name", list(CELLS))
 def test_x_t_wrong_dtype(name):
     cell = CELLS[name]()
-    _raises(TypeError, lambda: cell.step(x(B, I, dtype=torch.float32)),
+    _raises(DtypeError, lambda: cell.step(x(B, I, dtype=torch.float32)),
             "x_t", "float64", "float32")
-    _raises(TypeError, lambda: cell.step(x(B, I, dtype=torch.int64)), "x_t", "float64", "int64")
+    _raises(DtypeError, lambda: cell.step(x(B, I, dtype=torch.int64)), "x_t", "float64", "int64")
 
 
 def test_x_t_not_a_tensor():
@@ -71,7 +78,7 @@ def test_x_t_not_a_tensor():
 def test_x_t_on_another_device():
     """The meta device stands in for an accelerator: no GPU needed."""
     cell = ElmanCell(I, H, dtype=DT)
-    _raises(ValueError, lambda: cell.step(x(B, I, device="meta")), "x_t", "cpu", "meta")
+    _raises(DeviceError, lambda: cell.step(x(B, I, device="meta")), "x_t", "cpu", "meta")
 
 
 # --- step: state -------------------------------------------------------------------------------
@@ -103,13 +110,13 @@ def test_state_wrong_rank_batch_size_and_dtype(name):
             state[k] = part
             return lambda: cell.step(x(B, I), tuple(state))
 
-        _raises(ValueError, with_part(x(B, size, 1)), f"state[{label}]", "2 dimensions",
+        _raises(ShapeError, with_part(x(B, size, 1)), f"state[{label}]", "2 dimensions",
                 f"({B}, {size}, 1)")
-        _raises(ValueError, with_part(x(B + 1, size)), f"state[{label}]",
+        _raises(ShapeError, with_part(x(B + 1, size)), f"state[{label}]",
                 f"({B}, {size})", f"({B + 1}, {size})")
-        _raises(ValueError, with_part(x(B, size + 1)), f"state[{label}]",
+        _raises(ShapeError, with_part(x(B, size + 1)), f"state[{label}]",
                 f"({B}, {size})", f"({B}, {size + 1})")
-        _raises(TypeError, with_part(x(B, size, dtype=torch.float32)), f"state[{label}]",
+        _raises(DtypeError, with_part(x(B, size, dtype=torch.float32)), f"state[{label}]",
                 "float64", "float32")
 
 

@@ -66,7 +66,7 @@ def test_info_shows_config_sizes_parameters_and_metrics(trained, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"checkpoint: {trained / 'last.pt'}\ntask: adding; trained 12 steps")
     assert "task: adding; trained" in out and "parameters: " in out
-    assert "rnn: " in out and "TorchStyleRNN(input_size=2, output_size=8" in out
+    assert "rnn: " in out and "TorchStyleRNN(input_size=2, hidden_size=8, output_size=8" in out
     assert "best valid (step " in out and '[model]\ncell = "lstm"' in out
 
 

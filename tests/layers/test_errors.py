@@ -77,9 +77,9 @@ def test_bad_state_of_generic_layers():
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
     (dict(num_layers=0), ValueError, r"num_layers: expected an int >= 1, got 0"),
-    (dict(dropout=1.5), ValueError, r"dropout: expected a probability in \[0, 1\), got 1.5"),
+    (dict(dropout=1.5), ValueError, r"dropout: expected a probability in \[0, 1\], got 1.5"),
     (dict(recurrent_dropout=-0.1), ValueError, r"recurrent_dropout: expected a probability"),
-    (dict(weight_drop="0.5"), TypeError, r"weight_drop: expected a float in \[0, 1\), got str"),
+    (dict(weight_drop="0.5"), TypeError, r"weight_drop: expected a float in \[0, 1\], got str"),
     (dict(spec="LSTMX"), ValueError, r"spec: expected an LSTM variant name, one of .*NIG.*got 'LSTMX'"),
     (dict(spec="CIFG+NIG"), ValueError, r"coupled=True \(CIFG, f = 1 - i\) needs the input gate"),
     (dict(merge="max", bidirectional=True), ValueError, r"merge: expected one of .*got 'max'"),

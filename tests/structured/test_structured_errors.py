@@ -4,6 +4,7 @@ expected and what came."""
 import pytest
 import torch
 
+from rnnkit import TensorError
 from rnnkit.structured import CRF, HMMHybrid, allowed_transitions, perceptron_loss, svm_loss
 from structured_brute import DT
 
@@ -11,10 +12,12 @@ T, B, K = 4, 2, 3
 
 
 def _raises(exc_type, call, *fragments):
-    """call() raises exactly exc_type and the message contains every fragment."""
+    """call() raises exactly exc_type (or one of rnnkit's tensor errors, which are ValueErrors
+    and RuntimeErrors, for a tensor of the wrong shape) and the message contains every fragment."""
     with pytest.raises(exc_type) as info:
         call()
-    assert type(info.value) is exc_type, f"{type(info.value).__name__}: {info.value}"
+    assert type(info.value) is exc_type or isinstance(info.value, TensorError), \
+        f"{type(info.value).__name__}: {info.value}"
     for fragment in fragments:
         assert fragment in str(info.value), f"{fragment!r} not in {str(info.value)!r}"
 
