@@ -4,6 +4,8 @@ time-major. Errors name the argument, what was expected and what came (as rnnkit
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor
 
@@ -95,3 +97,33 @@ def prepare(name: str, values, tag_values, mask_value, *, num_tags: int, like: T
         tag_values = tags(tag_values, values, against=name)
         tag_values = tags_in_range(time_major(tag_values, batch_first), on, num_tags)
     return time_major(values, batch_first), tag_values, on
+
+
+def prepare_scripted(emissions: Tensor, tags: Optional[Tensor], mask: Optional[Tensor],
+                     num_tags: int, batch_first: bool
+                     ) -> tuple[Tensor, Optional[Tensor], Tensor]:
+    """What `prepare` does, for a CRF compiled by TorchScript, which cannot compile `prepare`'s
+    messages: the same checks of shapes and of the mask's first step (the signature has already
+    checked the types), shorter messages, and the same time-major results."""
+    if emissions.dim() != 3 or emissions.shape[2] != num_tags:
+        raise ValueError(f"emissions: expected 3 dimensions, the last num_tags = {num_tags}, "
+                         f"got shape {emissions.shape}")
+    first_two = emissions.shape[:2]
+    if mask is None:
+        on = torch.ones(first_two, dtype=torch.bool, device=emissions.device)
+    else:
+        if mask.shape != first_two:
+            raise ValueError(f"mask: expected shape {first_two} (the emissions' first two "
+                             f"dimensions), got {mask.shape}")
+        on = mask.to(torch.bool)
+    if batch_first:
+        emissions, on = emissions.transpose(0, 1), on.transpose(0, 1)
+    if not bool(on[0].all()):
+        raise ValueError("mask: expected the first step on for every sequence")
+    if tags is not None:
+        if tags.shape != first_two:
+            raise ValueError(f"tags: expected shape {first_two} (the emissions' first two "
+                             f"dimensions), got {tags.shape}")
+        tags = tags.long()
+        tags = torch.where(on, tags.transpose(0, 1) if batch_first else tags, 0)
+    return emissions, tags, on

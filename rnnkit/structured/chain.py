@@ -10,8 +10,7 @@ for each transition [from, to] and for the last tag. The score of a path y_0..y_
 positions where it is off do not exist. These are private helpers: the callers validate.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TorchScript reads this module's NamedTuple fields.
 from typing import NamedTuple
 
 import torch

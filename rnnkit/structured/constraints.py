@@ -5,8 +5,7 @@ A CRF given constraints scores every forbidden transition, start or end as FORBI
 forbidden paths add nothing measurable to the partition function.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: TorchScript reads this module's NamedTuple fields.
 from typing import NamedTuple
 
 import torch
@@ -109,9 +108,11 @@ def as_constraints(value, num_tags: int) -> Constraints:
     return Constraints(*(mask.detach().cpu().clone() for mask in value))
 
 
-def restrict(pot: Potentials, allowed: Constraints) -> Potentials:
+def restrict(pot: Potentials, allowed: Constraints, forbidden: float = FORBIDDEN) -> Potentials:
     """`pot` with FORBIDDEN wherever `allowed` is False, which also keeps the gradients of the
-    forbidden entries zero. Potentials and masks on one device."""
-    return Potentials(start=torch.where(allowed.start, pot.start, FORBIDDEN),
-                      transitions=torch.where(allowed.transitions, pot.transitions, FORBIDDEN),
-                      end=torch.where(allowed.end, pot.end, FORBIDDEN))
+    forbidden entries zero. Potentials and masks on one device. (FORBIDDEN comes in as a
+    default argument because TorchScript, which compiles this for a scripted CRF, cannot read
+    a global float.)"""
+    return Potentials(start=torch.where(allowed.start, pot.start, forbidden),
+                      transitions=torch.where(allowed.transitions, pot.transitions, forbidden),
+                      end=torch.where(allowed.end, pot.end, forbidden))

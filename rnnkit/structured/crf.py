@@ -11,6 +11,8 @@ the best paths in viterbi.py; this module holds the parameters and the public AP
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor, nn
 
@@ -19,7 +21,7 @@ from rnnkit.structured import _inputs
 from rnnkit.structured import chain
 from rnnkit.structured.constraints import Constraints, as_constraints, keeps_to, restrict
 from rnnkit.structured.reduction import REDUCTIONS, reduce
-from rnnkit.structured.viterbi import as_lists, viterbi
+from rnnkit.structured.viterbi import as_lists, best_paths, viterbi
 
 
 class CRF(nn.Module):
@@ -36,6 +38,9 @@ class CRF(nn.Module):
     tags (T, B) integer in [0, K) where the mask is on (padding may hold anything, e.g. -100);
     mask (T, B) bool or uint8, None for all on; each sequence is a prefix (padding at the end) and
     the first step is on for every sequence.
+
+    `torch.jit.script(crf)` compiles forward and decode, as pytorch-crf's; a scripted CRF checks
+    the shapes and the mask as an eager one does, with shorter messages.
     """
 
     def __init__(self, num_tags: int, batch_first: bool = False, constraints=None, *,
@@ -71,28 +76,43 @@ class CRF(nn.Module):
         """What is allowed, as bool masks (everything when built without constraints)."""
         return Constraints(self.allowed_transitions, self.allowed_start, self.allowed_end)
 
-    def prepare(self, emissions, tags=None, mask=None) -> tuple[Tensor, Tensor | None, Tensor]:
+    @torch.jit.unused
+    def prepare(self, emissions, tags=None, mask=None) -> tuple[Tensor, Optional[Tensor], Tensor]:
         """Validate the inputs and bring them time-major: emissions (T, B, K), tags (T, B) int64
         (None if not given), mask (T, B) bool. What every entry point (and the losses) use."""
         return _inputs.prepare("emissions", emissions, tags, mask, num_tags=self.num_tags,
                                like=self.transitions, batch_first=self.batch_first)
 
-    def forward(self, emissions: Tensor, tags: Tensor, mask: Tensor | None = None,
+    def forward(self, emissions: Tensor, tags: Tensor, mask: Optional[Tensor] = None,
                 reduction: str = "sum") -> Tensor:
         """The log-likelihood log p(tags | emissions): (B,) with reduction 'none', else a scalar
         ('sum' over sequences, 'mean' over sequences, 'token_mean' over unmasked steps).
         Maximise it (minimise its negative)."""
-        _check.one_of("reduction", reduction, REDUCTIONS)
-        emissions, tags, mask = self.prepare(emissions, tags, mask)
+        if torch.jit.is_scripting():
+            if reduction not in ("none", "sum", "mean", "token_mean"):
+                raise ValueError(f"reduction: expected none, sum, mean or token_mean, "
+                                 f"got {reduction}")
+            emissions, gold, on = _inputs.prepare_scripted(emissions, tags, mask, self.num_tags,
+                                                           self.batch_first)
+        else:
+            _check.one_of("reduction", reduction, REDUCTIONS)
+            emissions, gold, on = self.prepare(emissions, tags, mask)
+        assert gold is not None
         pot = self.potentials()
-        llh = (chain.path_score(emissions, tags, mask, pot)
-               - chain.log_partition(emissions, mask, pot))
-        return reduce(llh, reduction, mask)
+        llh = chain.path_score(emissions, gold, on, pot) - chain.log_partition(emissions, on, pot)
+        return reduce(llh, reduction, on)
 
-    @torch.no_grad()
-    def decode(self, emissions: Tensor, mask: Tensor | None = None) -> list[list[int]]:
+    @torch.jit.export
+    def decode(self, emissions: Tensor, mask: Optional[Tensor] = None) -> list[list[int]]:
         """The most likely tag sequence of each sequence, as many tags as its unmasked steps."""
-        return [paths[0] for paths, _ in self._best(emissions, mask, 1)]
+        with torch.no_grad():
+            if torch.jit.is_scripting():
+                emissions, _, on = _inputs.prepare_scripted(emissions, None, mask, self.num_tags,
+                                                            self.batch_first)
+            else:
+                emissions, _, on = self.prepare(emissions, mask=mask)
+            _, tags = viterbi(emissions, on, self.potentials(), 1)
+            return best_paths(tags[:, :, 0], on)
 
     @torch.no_grad()
     def decode_nbest(self, emissions: Tensor, n: int,
@@ -135,5 +155,6 @@ class CRF(nn.Module):
         probs = chain.marginals(emissions, mask, self.potentials())
         return _inputs.time_major(probs, self.batch_first)
 
-    def extra_repr(self) -> str:
-        return f"num_tags={self.num_tags}, batch_first={self.batch_first}"
+    def __repr__(self) -> str:
+        """As pytorch-crf's: CRF(num_tags=K)."""
+        return f"{type(self).__name__}(num_tags={self.num_tags})"

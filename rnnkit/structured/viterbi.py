@@ -66,6 +66,17 @@ def viterbi(emissions: Tensor, mask: Tensor, pot: Potentials, n: int = 1) -> tup
     return scores, torch.where(mask.unsqueeze(2), tags, 0)
 
 
+def best_paths(tags: Tensor, mask: Tensor) -> list[list[int]]:
+    """tags (T, B) of one path per sequence -> per sequence, its path cut to its length.
+    (Written so that TorchScript compiles it: a scripted CRF's decode.)"""
+    lengths: list[int] = mask.sum(0).tolist()
+    rows: list[list[int]] = tags.t().tolist()
+    paths: list[list[int]] = []
+    for b in range(len(rows)):
+        paths.append(rows[b][:lengths[b]])
+    return paths
+
+
 def as_lists(tags: Tensor, mask: Tensor) -> list[list[list[int]]]:
     """tags (T, B, n) -> per sequence, its n paths as lists cut to the sequence's length."""
     paths = tags.permute(1, 2, 0).tolist()                                   # B x n x T

@@ -72,7 +72,7 @@ def test_parameters_as_pytorch_crf():
     crf.load_state_dict({"start_transitions": torch.ones(5), "end_transitions": torch.ones(5),
                          "transitions": torch.ones(5, 5)})
     assert crf.transitions.sum().item() == 25
-    assert not crf.batch_first and repr(crf) == "CRF(num_tags=5, batch_first=False)"
+    assert not crf.batch_first and repr(crf) == "CRF(num_tags=5)"
 
 
 def test_decode_returns_lists_cut_by_the_mask():
