@@ -6,6 +6,7 @@ from rnnkit.cells import (ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, LST
 from rnnkit.layers import (GRU, LSTM, RNN, Bidirectional, Pyramidal, Recurrent, SequenceLayer,
                            Stacked, StackRNN, TorchStyleRNN)
 from rnnkit.structured import CRF
+from rnnkit import nn  # torch.nn's API under torch.nn's names (LSTM, LSTMCell, ..., CRF)
 
 __version__ = "0.1.0"
 
