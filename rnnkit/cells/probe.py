@@ -3,7 +3,7 @@
 Each cell calls `note(self, name, value)` in `recurrence` for the quantities of its equations
 (an LSTM's pre-activations a_i, a_f, a_g, a_o, its gates i, f, o, the candidate g, the cell c and
 the output h), always under the names of its docstring; pre-activations are named `a` or `a_k`.
-Outside `probe()` a note costs one context-variable lookup and records nothing:
+Outside `probe()` (and under graph capture) a note costs one lookup and records nothing:
 
     with engines.use("loop"), probe() as recording:
         output = model(x)
@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
+import torch
 from torch import Tensor, nn
 
 Step = dict[str, Tensor]
@@ -59,7 +60,10 @@ _recording: contextvars.ContextVar[Recording | None] = contextvars.ContextVar(
 
 def note(cell: nn.Module, name: str, value: Tensor) -> None:
     """Called by cells: record `value` (B, size) as `name` for this step of `cell`, if a probe
-    is active."""
+    is active. Graph capture (torch.compile, torch.export) records nothing, and cannot trace
+    the context-variable lookup."""
+    if torch.compiler.is_compiling():
+        return
     recording = _recording.get()
     if recording is not None:
         recording.note(cell, name, value)

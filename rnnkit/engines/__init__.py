@@ -6,8 +6,10 @@
   exactly what torch computes (`engines/native.py`);
 - "fused": our C++ loop with a hand-written backward (`engines/fused.py`, `engines/csrc/`),
   built on first use;
-- "auto" (the default): native where it applies, else fused where it has a kernel and could be
-  built, else the loop.
+- "auto" (the default): native where it applies, else fused where it has a kernel, could be
+  built and can run now, else the loop. Under torch.compile / torch.export, torch.func
+  transforms, autocast and dtypes other than float32/64 the fused engine cannot run, and "auto"
+  takes the loop, which all of them understand (`select.fused_unusable`).
 
 Trees (`layers/tree.py`) have two: the Python loop over levels for every tree cell, and the
 fused engine's C++ levels for the binary Tree-LSTM (`engines.choose_tree`).
@@ -16,6 +18,7 @@ fused engine's C++ levels for the binary Tree-LSTM (`engines.choose_tree`).
 against each other); the environment variable RNNKIT_ENGINE sets the default.
 """
 
-from rnnkit.engines.select import ENGINES, choose, choose_tree, current, use
+from rnnkit.engines.select import (ENGINES, choose, choose_tree, current, fused_unusable,
+                                   under_vmap, use)
 
-__all__ = ["ENGINES", "choose", "choose_tree", "current", "use"]
+__all__ = ["ENGINES", "choose", "choose_tree", "current", "fused_unusable", "under_vmap", "use"]

@@ -47,6 +47,18 @@ def run_stack(kernel, weights: list[list[Tensor]], bias: bool, x: Tensor, hx: tu
     """A whole stack in one call of torch's kernel, as torch.nn.LSTM/GRU/RNN.forward does.
     weights: per layer and direction (torch's order); hx: the state parts, each
     (num_layers * directions, B, size). -> (outputs (T, B, O), final state parts)."""
+    if torch.compiler.is_compiling() and not torch.compiler.is_exporting():
+        # Inductor cannot lower the CPU kernel (it fails on aten.mkldnn_rnn_layer), and
+        # torch.compile leaves torch.nn.LSTM's kernel to eager mode too: so does this, at the
+        # cost of a graph break. torch.export captures the kernel as one operation.
+        return _run_stack_eagerly(kernel, weights, bias, x, hx, lengths, num_layers=num_layers,
+                                  dropout=dropout, training=training, bidirectional=bidirectional)
+    return _run_stack(kernel, weights, bias, x, hx, lengths, num_layers=num_layers,
+                      dropout=dropout, training=training, bidirectional=bidirectional)
+
+
+def _run_stack(kernel, weights, bias, x, hx, lengths, *, num_layers, dropout, training,
+               bidirectional):
     flat = [p for layer in weights for p in layer]
     # The kernel's `train` flag turns its dropout on and also, on CUDA, keeps what cuDNN's
     # backward needs (without it backward fails even with no dropout): so it is on whenever
@@ -63,3 +75,6 @@ def run_stack(kernel, weights: list[list[Tensor]], bias: bool, x: Tensor, hx: tu
     out, *final = kernel(packed.data, packed.batch_sizes, hx[0] if single else hx, flat, *args)
     out, _ = pad_packed_sequence(packed._replace(data=out), total_length=x.shape[0])
     return out, tuple(f[:, back] for f in final)
+
+
+_run_stack_eagerly = torch.compiler.disable(_run_stack)

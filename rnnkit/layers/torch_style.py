@@ -232,7 +232,7 @@ class TorchStyleRNN(SequenceLayer):
         """True when torch's kernel computes the whole network at once, exactly as the layers
         would: torch's cells, concatenated directions, and no dropout beyond torch's (between
         layers, a fresh mask per step) in force now. One call then replaces 2 * num_layers."""
-        if engines.current() not in ("auto", "native"):
+        if engines.current() not in ("auto", "native") or engines.under_vmap():
             return False
         cell = self.cells[0][0]
         if native.kernel_for(cell) is None:
