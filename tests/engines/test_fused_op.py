@@ -32,18 +32,19 @@ CELLS = {
 
 
 def _captured_calls(run):
-    """The (family, options, n_outputs, inputs) of every fused_forward call that run() makes."""
-    calls, real = [], fused.fused_forward
+    """The (family, options, n_outputs, inputs) of every kernel call that run() makes: what
+    the operator is called with under torch.compile."""
+    calls, real = [], fused._apply
 
-    def capture(family, options, n_outputs, inputs):
-        calls.append((family, options, n_outputs, inputs))
-        return real(family, options, n_outputs, inputs)
+    def capture(family, options, n_outputs, *inputs):
+        calls.append((family, options, n_outputs, list(inputs)))
+        return real(family, options, n_outputs, *inputs)
 
-    fused.fused_forward = capture
+    fused._apply = capture
     try:
         run()
     finally:
-        fused.fused_forward = real
+        fused._apply = real
     return calls
 
 
