@@ -174,3 +174,31 @@ def test_forcing_the_fused_engine_where_it_cannot_run_is_a_clear_error():
         with pytest.raises(RuntimeError, match="'fused' was forced, but torch.func transforms"):
             vmap(lambda xi: module.float()(xi)[0])(torch.randn(2, T, B, I))
 
+
+
+# The other cells, through the generic drop-in: export, vmap and bfloat16 take the loop for
+# each of them, and compile keeps each one's fused kernel as one operation.
+OTHER_CELLS = {
+    "elman-sigmoid": lambda size: rnnkit.ElmanCell(size, H, nonlinearity="sigmoid"),
+    "mut1": lambda size: rnnkit.MUTCell(size, H, kind="MUT1", input_proj=True),
+    "jordan": lambda size: rnnkit.JordanCell(size, H, 2),
+    "stack": lambda size: rnnkit.StackCell(size, H, num_stacks=2, depth=4, k=2),
+    "lstm-fgr-proj": lambda size: rnnkit.LSTMCell(size, H, spec="FGR", proj_size=2),
+}
+
+
+@pytest.mark.parametrize("cell_name", list(OTHER_CELLS))
+def test_every_cell_exports_vmaps_runs_in_bfloat16_and_compiles(cell_name):
+    torch.manual_seed(0)
+    module = rnnkit.TorchStyleRNN(OTHER_CELLS[cell_name], I)
+    x, _ = inputs()
+    want = module(x)[0]
+    torch.testing.assert_close(torch.export.export(module, (x,)).module()(x)[0], want, **TOL)
+    xs = torch.stack([x, 2 * x])
+    torch.testing.assert_close(vmap(lambda xi: module(xi)[0])(xs),
+                               torch.stack([module(xi)[0] for xi in xs]), **TOL)
+    low = rnnkit.TorchStyleRNN(OTHER_CELLS[cell_name], I)
+    low.load_state_dict(module.state_dict())
+    torch.testing.assert_close(low.bfloat16()(x.bfloat16())[0].float(), want, **BF16_TOL)
+    torch._dynamo.reset()
+    torch.testing.assert_close(torch.compile(module, fullgraph=True)(x)[0], want, **TOL)
