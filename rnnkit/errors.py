@@ -24,3 +24,7 @@ class CheckpointError(RnnkitError, ValueError):
 
 class TrainingError(RnnkitError, RuntimeError):
     """A run that cannot go on, e.g. a loss that became NaN; the message names the step."""
+
+
+class BuildError(RnnkitError, RuntimeError):
+    """The fused engine's C++ extension could not be compiled (`rnnkit build`)."""

@@ -1,5 +1,6 @@
 """The `rnnkit` command: a thin shell over the library.
 
+    rnnkit build    compile the fused C++ kernels ahead of first use
     rnnkit train    train a model from a config (no config: the one-minute demo)
     rnnkit eval     evaluate a trained model on a split
     rnnkit predict  predictions of a trained model for raw input
@@ -11,7 +12,7 @@
     rnnkit explain  see inside: gradient flow over time, gates, step-by-step traces
 
 User errors (a bad config, a missing file, a corrupt checkpoint) print `rnnkit: error: ...` on
-stderr and exit with 2; a run stopped by a NaN loss exits with 1.
+stderr and exit with 2; a run stopped by a NaN loss, or a failed build, exits with 1.
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ import argparse
 import sys
 
 from rnnkit import bench, demo
-from rnnkit.cli import checkpoints, explain, generate, train
-from rnnkit.errors import RnnkitError, TrainingError
+from rnnkit.cli import build, checkpoints, explain, generate, train
+from rnnkit.errors import BuildError, RnnkitError, TrainingError
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rnnkit", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build.add_parser(commands)
     train.add_parser(commands)
     checkpoints.add_parsers(commands)
     generate.add_parser(commands)
@@ -47,7 +49,7 @@ def main(argv=None) -> int:
         return args.run(args)
     except RnnkitError as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
-        return 1 if isinstance(error, TrainingError) else 2
+        return 1 if isinstance(error, (TrainingError, BuildError)) else 2
 
 
 if __name__ == "__main__":

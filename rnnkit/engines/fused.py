@@ -12,15 +12,14 @@ a dozen small operations per step, twice (forward, then autograd's backward). He
 Under torch.compile the kernels run as custom operators (`rnnkit::fused_forward`, below), which
 inductor keeps as single nodes of its graph.
 
-The extension is compiled from `csrc/` with torch.utils.cpp_extension on first use and cached
-(in $TORCH_EXTENSIONS_DIR, default ~/.cache/torch_extensions). Without a C++ compiler or ninja it
-is unavailable and "auto" falls back to the plain loop; `engines.use("fused")` forces it.
+The extension is compiled from `csrc/` by `rnnkit build` or on first use, and cached
+(`engines/build.py`: ~/.cache/rnnkit). Without a C++ compiler or ninja it is unavailable and
+"auto" falls back to the plain loop; `engines.use("fused")` forces it.
 """
 
 from __future__ import annotations
 
 import functools
-import pathlib
 import shutil
 import warnings
 
@@ -30,35 +29,17 @@ from torch import Tensor
 from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell, StackCell
 from rnnkit.cells.base import RecurrentCell, State, Weights
 from rnnkit.cells.tree import BinaryTreeLSTMCell, TreeCell
+from rnnkit.engines import build
 
-_CSRC = pathlib.Path(__file__).parent / "csrc"
-_SOURCES = ["bindings.cpp", "elman.cpp", "gru.cpp", "mut.cpp", "jordan.cpp", "lstm.cpp",
-            "stack.cpp", "tree_lstm.cpp"]
 _NONE = torch.empty(0)
 ACTIVATION_CODES = {"tanh": 0, "sigmoid": 1, "relu": 2, "identity": 3}
 
 
-def _simd_flags() -> list[str]:
-    """AVX2 and FMA where this CPU has them: the kernels' fast_exp loops then run 8 floats at a
-    time. (-march=native would tie a cached build to one CPU model.)"""
-    try:
-        cpu_flags = pathlib.Path("/proc/cpuinfo").read_text().split()
-    except OSError:
-        return []
-    return ["-mavx2", "-mfma"] if {"avx2", "fma"} <= set(cpu_flags) else []
-
-
 @functools.cache
 def extension():
-    """The compiled kernels (built on first call, then loaded from the cache). The name carries
-    the SIMD flags, so that a cache shared by different CPUs keeps one build for each."""
-    from torch.utils.cpp_extension import load
-    simd = _simd_flags()
-    # -fno-trapping-math: lets the compiler vectorize the clamps in fast_exp; nothing here
-    # relies on floating-point traps.
-    return load(name="rnnkit_fused" + ("_avx2" if simd else ""),
-                sources=[str(_CSRC / s) for s in _SOURCES],
-                extra_cflags=["-O3", "-fno-trapping-math", *simd], verbose=False)
+    """The compiled kernels: built on the first call if `rnnkit build` has not built them, then
+    loaded from the cache (`engines/build.py`)."""
+    return build.load()
 
 
 def missing_toolchain() -> str | None:
@@ -80,7 +61,7 @@ def unavailable_reason() -> str | None:
 
 @functools.cache
 def _unavailable_reason() -> str | None:
-    missing = missing_toolchain()
+    missing = None if build.is_built() else missing_toolchain()  # a cached build needs none
     if missing is not None:
         return missing
     try:
