@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 import math
 import random
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from rnnkit.training import checkpoint, distributed, tbptt
 from rnnkit.training.checkpoint import BEST, LAST
 from rnnkit.training.config import Config, OptimConfig, to_toml
 from rnnkit.training.evaluate import evaluate
+from rnnkit.training.folder_lock import FolderLock
 from rnnkit.training.interrupt import StopRequest
 from rnnkit.training.metrics import FILE as METRICS_FILE
 from rnnkit.training.metrics import MetricsLog
@@ -131,6 +133,9 @@ class Trainer:
         self.rollbacks = 0
 
         self.folder = self._choose_folder(resume)
+        self.lock = FolderLock(self.folder)
+        if ctx.main:
+            self._claim_folder(resume)
         if resume:
             self._restore(self._load_for_resume())
         self._open_folder(resume)
@@ -163,14 +168,33 @@ class Trainer:
                 n += 1
             folder = Path("runs", f"{self.config.task}-{n}")
             self.context.barrier()
-        folder = Path(folder)
-        if not resume:
-            existing = [name for name in (LAST, BEST) if (folder / name).exists()]
-            if existing:
-                raise ConfigError(f"run.folder: {str(folder)!r} already holds a checkpoint "
+        return Path(folder)
+
+    def _claim_folder(self, resume: bool) -> None:
+        """Lock the folder (one trainer per folder), then check it holds what the run needs:
+        checked under the lock, so that two trainers cannot both find it free. A folder this
+        call created is removed again if the check fails."""
+        folder = self.folder
+        created = not folder.exists()
+        self.lock.acquire()
+        existing = [name for name in (LAST, BEST) if (folder / name).exists()]
+        problem = None
+        if resume and LAST not in existing:
+            problem = ConfigError(
+                f"--resume: {str(folder)!r} holds no checkpoint ({LAST}) to resume: the run "
+                f"stopped before its first one. Start it again without --resume (its config is "
+                f"{str(folder / CONFIG_FILE)!r})" if (folder / CONFIG_FILE).exists() else
+                f"--resume: {str(folder)!r} holds no checkpoint ({LAST}) to resume; start a run "
+                f"there without --resume")
+        elif not resume and existing:
+            problem = ConfigError(f"run.folder: {str(folder)!r} already holds a checkpoint "
                                   f"({existing[0]}); continue it with `rnnkit train --resume "
                                   f"{folder}`, or choose another folder")
-        return folder
+        if problem is not None:
+            self.lock.release()
+            if created:
+                shutil.rmtree(folder, ignore_errors=True)
+            raise problem
 
     def _load_for_resume(self) -> dict:
         payload = checkpoint.load(self.folder / LAST)
@@ -250,6 +274,7 @@ class Trainer:
             self.progress.close()
             if self.context.main and self.config.run.plots and self.step:
                 plot_run(self.folder, self.config.train.clip_norm)
+            self.lock.release()
         return Outcome(status, self.step, self.folder, self.last_metrics, self.best_metrics,
                        self.stop.signal)
 
@@ -273,14 +298,14 @@ class Trainer:
                 # Every process must agree to stop at the same step.
                 out_of_time = ctx.any(self.seconds >= budget)
                 due = self.step % train.eval_every == 0 if train.eval_every else last_of_epoch
-                # A run stopped by the clock is validated at its last step, so that its final
-                # model has a number and can become best.pt.
-                improved = (due or out_of_time) and self._evaluate(epoch_number)
+                at_max = bool(train.max_steps) and self.step >= train.max_steps
+                # A run stopped by the clock or by max_steps is validated at its last step, so
+                # that its final model has a number and can become best.pt.
+                improved = (due or out_of_time or at_max) and self._evaluate(epoch_number)
                 self.seconds = time.monotonic() - started
                 # A due evaluation that used up the budget ends the run here, already validated.
                 out_of_time = out_of_time or ctx.any(self.seconds >= budget)
                 early = bool(train.patience) and self.bad_evals >= train.patience
-                at_max = bool(train.max_steps) and self.step >= train.max_steps
                 interrupted = ctx.any(self.stop.signal is not None or self.step == stop_at)
                 every = self.config.run.checkpoint_every
                 save = (self.step % every == 0 if every else due) or interrupted or early \

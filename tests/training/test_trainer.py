@@ -134,9 +134,13 @@ def test_plateau_with_restore_best_goes_back_to_the_best_model_at_each_decay(tmp
         checkpoint.load(folder / "best.pt")["trainer"]["step"]
 
 
-def test_max_steps_ends_the_run(tmp_path):
-    outcome = Trainer(tiny(tmp_path / "run", train={"max_steps": 3})).fit()
+def test_max_steps_ends_the_run_validated_with_best_pt(tmp_path):
+    folder = tmp_path / "run"
+    outcome = Trainer(tiny(folder, train={"max_steps": 3})).fit()  # an epoch is 4 steps
     assert (outcome.status, outcome.step) == ("max steps", 3)
+    assert [r["step"] for r in metrics(folder) if r["split"] == "valid"] == [3]
+    assert checkpoint.load(folder / "best.pt")["trainer"]["step"] == 3
+    assert outcome.last == outcome.best and outcome.last["step"] == 3
 
 
 def test_max_minutes_ends_the_run_validated_and_stays_ended_on_resume(tmp_path):
