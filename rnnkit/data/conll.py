@@ -24,11 +24,11 @@ class TaggedSentence(NamedTuple):
 
 
 def read_conll(path, *, token_column: int = 0, tag_column: int = -1,
-               num_columns: int | None = None,
-               tag_set: Collection[str] | None = None) -> list[TaggedSentence]:
+               num_columns: int | None = None, tag_set: Collection[str] | None = None,
+               encoding: str = "utf-8") -> list[TaggedSentence]:
     """The sentences of a CoNLL file, in order (`parse_conll` of its text)."""
-    return parse_conll(read_text(path), path, token_column=token_column, tag_column=tag_column,
-                       num_columns=num_columns, tag_set=tag_set)
+    return parse_conll(read_text(path, encoding), path, token_column=token_column,
+                       tag_column=tag_column, num_columns=num_columns, tag_set=tag_set)
 
 
 def parse_conll(text: str, source, *, token_column: int = 0, tag_column: int = -1,

@@ -1,4 +1,4 @@
-"""Reading a data file as UTF-8 text or JSON, with errors that point into the file."""
+"""Reading a data file as text (UTF-8 unless told) or JSON, with errors that point into the file."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 from rnnkit.data.errors import DataFormatError
 
 
-def read_text(path) -> str:
-    """The whole file decoded as UTF-8, without newline translation: a character model sees
-    every character of the file, "\\r" included."""
+def read_text(path, encoding: str = "utf-8") -> str:
+    """The whole file decoded (UTF-8 unless told), without newline translation: a character
+    model sees every character of the file, "\r" included."""
     data = Path(path).read_bytes()
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as error:
         # Report the position as an editor shows it (line, byte in the line) and as a hex dump
         # does (offset in the file); the decoder only knows the latter.
@@ -21,8 +21,10 @@ def read_text(path) -> str:
         line_start = data.rfind(b"\n", 0, error.start) + 1
         where = (f"line {line}, byte {error.start - line_start + 1} of the line "
                  f"(offset {error.start} in the file)")
-        raise DataFormatError(path, where, "UTF-8 text",
-                              f"the byte 0x{data[error.start]:02x} ({error.reason})") from None
+        hint = "; if the file is in another encoding, set data.encoding (latin-1, cp1252, ...)" \
+            if encoding.replace("-", "").lower() == "utf8" else ""
+        raise DataFormatError(path, where, f"{encoding} text",
+                              f"the byte 0x{data[error.start]:02x} ({error.reason}){hint}") from None
 
 
 def read_json(path):

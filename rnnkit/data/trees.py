@@ -93,11 +93,11 @@ def binary_view(trees: Iterable[Tree]) -> list[Tree]:
     return [tree.map_labels(binary_label) for tree in trees if binary_label(tree.label) is not None]
 
 
-def read_trees(path, *, num_labels: int = SST_LABELS) -> list[Tree]:
-    """One tree per non-blank line of a UTF-8 file; labels must be integers in [0, num_labels).
+def read_trees(path, *, num_labels: int = SST_LABELS, encoding: str = "utf-8") -> list[Tree]:
+    """One tree per non-blank line of a text file; labels must be integers in [0, num_labels).
     A malformed line raises DataFormatError naming the file, line and column."""
     _check.positive_int("num_labels", num_labels)
-    lines = read_text(path).split("\n")
+    lines = read_text(path, encoding).split("\n")
     return [parse_tree(line, num_labels=num_labels, source=path, line=number)
             for number, line in enumerate(lines, start=1) if _TOKEN.search(line)]
 

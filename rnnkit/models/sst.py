@@ -39,13 +39,14 @@ class SSTData:
     "binary". phrases: also train on each distinct labelled phrase of the training trees once
     (binary: the non-neutral ones), with its subtree's label; validation and test stay whole
     sentences. min_freq: training words seen fewer times are unknown. lowercase: fold words to
-    lower case, in training and prediction alike."""
+    lower case, in training and prediction alike. encoding: the files' (default utf-8)."""
 
     path: str
     granularity: str = field(default="binary", metadata={"choices": tuple(LABELS)})
     phrases: bool = False
     min_freq: int = field(default=1, metadata={"min": 1})
     lowercase: bool = True
+    encoding: str = field(default="utf-8", metadata={"encoding": True})
 
 
 class Examples(NamedTuple):
@@ -114,7 +115,8 @@ class SSTTask(Task):
         self._splits = {split: self._encode(split, trees[split]) for split in SPLITS}
 
     def _read(self, split: str) -> list[Tree]:
-        return read_data(read_trees, Path(self.data.path) / FILES[split])
+        return read_data(lambda path: read_trees(path, encoding=self.data.encoding),
+                         Path(self.data.path) / FILES[split])
 
     def tokens(self, words: list[str]) -> list[str]:
         return [word.lower() for word in words] if self.data.lowercase else words

@@ -46,7 +46,8 @@ class TaggingData:
     lookup only: the character encoder sees the token as written. singleton_unk: in each
     training batch, each occurrence of a word seen once in training is read as <unk> with this
     probability (Lample et al. 2016 use 0.5 with min_freq = 1), so that the <unk> embedding is
-    trained on words like the rare ones of the test set while the singletons keep their own."""
+    trained on words like the rare ones of the test set while the singletons keep their own.
+    encoding: the files' text encoding (default utf-8; CoNLL-2002 is latin-1)."""
 
     path: str
     train_file: str = "train.txt"
@@ -60,6 +61,7 @@ class TaggingData:
     lowercase: bool = False
     zero_digits: bool = False
     singleton_unk: float = field(default=0.0, metadata={"min": 0.0, "below": 1.0})
+    encoding: str = field(default="utf-8", metadata={"encoding": True})
 
 
 class Examples(NamedTuple):
@@ -151,7 +153,7 @@ class TaggingTask(Task):
         return read_data(lambda p: read_conll(p, token_column=data.token_column,
                                               tag_column=data.tag_column,
                                               num_columns=data.num_columns or None,
-                                              tag_set=tag_set), path)
+                                              tag_set=tag_set, encoding=data.encoding), path)
 
     def word(self, token: str) -> str:
         """The form of a token that the word vocabulary holds."""

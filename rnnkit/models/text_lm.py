@@ -36,15 +36,27 @@ LEVELS = ("char", "word")
 
 @dataclass(frozen=True)
 class TextData:
-    """The [data] section. path: a UTF-8 text file (relative paths from where rnnkit runs).
-    level: "char" or "word". min_freq: the training count a token needs to enter the vocabulary.
-    valid_fraction, test_fraction: the parts of the tokens at the end of the text (test last)."""
+    """The [data] section. path: a text file (relative paths from where rnnkit runs), in
+    `encoding` (default utf-8; latin-1, cp1252, ...). level: "char" or "word". min_freq: the
+    training count a token needs to enter the vocabulary. valid_fraction, test_fraction: the
+    parts of the tokens at the end of the text (test last). valid_file, test_file: read that
+    split from its own file instead (corpora such as Penn Treebank come as three files); its
+    fraction is then not cut from `path`."""
 
     path: str
     level: str = field(default="char", metadata={"choices": LEVELS})
     min_freq: int = field(default=1, metadata={"min": 1})
-    valid_fraction: float = field(default=0.1, metadata={"above": 0.0})
+    valid_fraction: float = field(default=0.1, metadata={"min": 0.0})
     test_fraction: float = field(default=0.0, metadata={"min": 0.0})
+    valid_file: str = ""
+    test_file: str = ""
+    encoding: str = field(default="utf-8", metadata={"encoding": True})
+
+    @property
+    def fractions(self) -> tuple[float, float]:
+        """The valid and test parts cut from `path` (0 for a split read from its own file)."""
+        return (0.0 if self.valid_file else self.valid_fraction,
+                0.0 if self.test_file else self.test_fraction)
 
 
 class LanguageModelTask(NextTokenTask):
@@ -56,10 +68,13 @@ class LanguageModelTask(NextTokenTask):
 
     def __init__(self, data: TextData, model, state=None):
         super().__init__(data, model, state)
-        if data.valid_fraction + data.test_fraction >= 1.0:
+        valid, test = data.fractions
+        if valid + test >= 1.0:
             raise ConfigError(f"data.valid_fraction + data.test_fraction: expected < 1 (the rest "
-                              f"is training text), got {data.valid_fraction} + "
-                              f"{data.test_fraction}")
+                              f"is training text), got {valid} + {test}")
+        if not valid and not data.valid_file:
+            raise ConfigError("data.valid_fraction: expected a value > 0, or data.valid_file, "
+                              "for a validation split; got 0 and no file")
         self._splits: dict[str, torch.Tensor] | None = None
         if state is None:  # training: read now, so a bad file is an error before anything runs
             parts = self._read()
@@ -80,19 +95,30 @@ class LanguageModelTask(NextTokenTask):
         return metrics
 
     def _read(self) -> dict[str, list[str]]:
-        """The file's tokens, split train | valid | test in order."""
+        """The tokens of each split: train | valid | test cut in order from `data.path`, or a
+        split from its own file."""
+        data = self.data
+        tokens = self._tokens("data.path", data.path)
+        valid, test = data.fractions
+        train, rest = (split_by_fraction(tokens, 1.0 - valid - test) if valid or test
+                       else (tokens, []))
+        cut = len(rest) - int(len(tokens) * test)
+        parts = {"train": train, "valid": rest[:cut], "test": rest[cut:]}
+        for split in ("valid", "test"):
+            own = getattr(data, f"{split}_file")
+            if own:
+                parts[split] = self._tokens(f"data.{split}_file", own)
+        return parts
+
+    def _tokens(self, key: str, path: str) -> list[str]:
         try:
-            text = read_text(self.data.path)
+            text = read_text(path, self.data.encoding)
         except OSError as error:
-            raise DataError(f"data.path: cannot read {self.data.path!r} "
+            raise DataError(f"{key}: cannot read {path!r} "
                             f"({type(error).__name__}: {error.strerror})") from error
         except DataFormatError as error:
-            raise DataError(f"data.path: {error}") from error
-        tokens = char_tokens(text) if self.data.level == "char" else word_tokens(text)
-        train, rest = split_by_fraction(tokens, 1.0 - self.data.valid_fraction
-                                        - self.data.test_fraction)
-        cut = len(rest) - int(len(tokens) * self.data.test_fraction)
-        return {"train": train, "valid": rest[:cut], "test": rest[cut:]}
+            raise DataError(f"{key}: {error}") from error
+        return char_tokens(text) if self.data.level == "char" else word_tokens(text)
 
     def _ids(self, parts: dict[str, list[str]]) -> dict[str, torch.Tensor]:
         return {name: torch.tensor(self.vocab.encode(tokens), dtype=torch.int64)
@@ -104,9 +130,10 @@ class LanguageModelTask(NextTokenTask):
         return self._splits
 
     def stream_batch(self, split, batch_size):
-        if split == "test" and not self.data.test_fraction:
-            raise DataError("data.test_fraction: 0, so there is no test split; evaluate on the "
-                            "valid split, or train with a test fraction")
+        if split == "test" and not (self.data.test_fraction or self.data.test_file):
+            raise DataError("data.test_fraction: 0 and no data.test_file, so there is no test "
+                            "split; evaluate on the valid split, or train with a test fraction "
+                            "or file")
         return super().stream_batch(split, batch_size)
 
     def tokens_of(self, text):

@@ -89,12 +89,14 @@ class TreeTaskBatch(Batch):
 class SSTTreeData:
     """The [data] section, as `sst`'s without `phrases` (every labelled node is trained on).
     path: the folder of train.txt, dev.txt, test.txt; granularity: "fine" or "binary";
-    min_freq: rarer training words are unknown; lowercase: fold words to lower case."""
+    min_freq: rarer training words are unknown; lowercase: fold words to lower case;
+    encoding: the files' (default utf-8)."""
 
     path: str
     granularity: str = field(default="binary", metadata={"choices": tuple(LABELS)})
     min_freq: int = field(default=1, metadata={"min": 1})
     lowercase: bool = True
+    encoding: str = field(default="utf-8", metadata={"encoding": True})
 
 
 class SSTTreeTask(SSTTask):

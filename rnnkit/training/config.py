@@ -14,6 +14,7 @@ expected and what came, a missing required value names its key.
 
 from __future__ import annotations
 
+import codecs
 import dataclasses
 import json
 import tomllib
@@ -24,6 +25,8 @@ from pathlib import Path
 import yaml
 
 from rnnkit._check import describe
+from rnnkit.data.errors import DataFormatError
+from rnnkit.data.files import read_text
 from rnnkit.errors import ConfigError
 from rnnkit.models.network import ModelConfig
 from rnnkit.models.registry import TASKS, task_class
@@ -155,7 +158,10 @@ def read_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"config: no such file: {str(path)!r}")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = read_text(path)
+    except DataFormatError as error:
+        raise ConfigError(f"config: {error}; save the config as UTF-8") from None
     try:
         if path.suffix in (".yaml", ".yml"):
             raw = yaml.safe_load(text) or {}
@@ -256,6 +262,12 @@ def _check_value(key: str, value, kind, metadata):
         raise ConfigError(f"{key}: expected a value > {metadata['above']}, got {value}")
     if "below" in metadata and value >= metadata["below"]:
         raise ConfigError(f"{key}: expected a value < {metadata['below']}, got {value}")
+    if metadata.get("encoding"):
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise ConfigError(f"{key}: expected a text encoding Python knows (utf-8, latin-1, "
+                              f"cp1252, ...), got {value!r}") from None
     return value
 
 

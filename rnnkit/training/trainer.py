@@ -32,7 +32,7 @@ from rnnkit.models import Batch, task_class
 from rnnkit.models.task import is_better
 from rnnkit.training import checkpoint, distributed, tbptt
 from rnnkit.training.checkpoint import BEST, LAST
-from rnnkit.training.config import Config, OptimConfig, to_toml
+from rnnkit.training.config import Config, OptimConfig, from_dict, to_toml
 from rnnkit.training.evaluate import evaluate
 from rnnkit.training.folder_lock import FolderLock
 from rnnkit.training.interrupt import StopRequest
@@ -198,7 +198,8 @@ class Trainer:
 
     def _load_for_resume(self) -> dict:
         payload = checkpoint.load(self.folder / LAST)
-        saved = payload["config"]
+        # Through the schema, so that keys added to it since the checkpoint take their defaults.
+        saved = from_dict(payload["config"]).to_dict()
         for section in ("task", "model", "data"):
             if saved[section] != self.config.to_dict()[section]:
                 raise CheckpointError(f"{str(self.folder / LAST)!r}: written for another "

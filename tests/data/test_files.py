@@ -15,7 +15,7 @@ def test_text_is_read_unchanged(tmp_path):
 def test_a_byte_that_is_not_utf8_is_named_with_its_line_and_offset(tmp_path):
     path = write(tmp_path, b"ok\nfine\nab\xffc\n")
     error = format_error(lambda: read_text(path), path, "line 3, byte 3 of the line",
-                         "offset 10 in the file", "expected UTF-8 text", "0xff")
+                         "offset 10 in the file", "expected utf-8 text", "0xff")
     assert isinstance(error, ValueError)
 
 

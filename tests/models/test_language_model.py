@@ -137,8 +137,9 @@ def test_a_language_model_must_not_read_ahead():
 # --- training -----------------------------------------------------------------------------------
 def test_each_window_starts_from_the_last_windows_final_state_detached(tmp_path):
     trainer = Trainer(config(tmp_path / "run", corpus(tmp_path), train={"max_steps": 4}))
-    calls = []  # (state in, state out) of each forward call: one per window as k1 == k2
-    trainer.model.register_forward_hook(lambda module, args, out: calls.append((args[1], out[1])))
+    calls = []  # (state in, state out) of each training forward call: one per window (k1 == k2)
+    trainer.model.register_forward_hook(
+        lambda module, args, out: calls.append((args[1], out[1])) if module.training else None)
     trainer.fit()
     assert len(calls) == 4 and calls[0][0] is None
     for (_, final), (initial, _) in zip(calls, calls[1:]):
@@ -316,7 +317,7 @@ def test_a_split_too_small_for_the_batch_names_the_split(tmp_path):
     with pytest.raises(DataError, match="data: the valid split has 144 tokens, too few for 100 "
                                         "parallel streams"):
         task.stream_batch("valid", 100)
-    with pytest.raises(DataError, match="data.test_fraction: 0, so there is no test split"):
+    with pytest.raises(DataError, match="data.test_fraction: 0 and no data.test_file, so there is no test split"):
         task.stream_batch("test", 4)
 
 
