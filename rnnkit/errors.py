@@ -28,3 +28,9 @@ class TrainingError(RnnkitError, RuntimeError):
 
 class BuildError(RnnkitError, RuntimeError):
     """The fused engine's C++ extension could not be compiled (`rnnkit build`)."""
+
+
+class StorageError(RnnkitError, OSError):
+    """A file that rnnkit must write could not be written (the disk is full, no permission, a
+    read-only file system); the message names the file and what to do. An OSError still, for
+    code that catches those."""

@@ -12,7 +12,8 @@
     rnnkit explain  see inside: gradient flow over time, gates, step-by-step traces
 
 User errors (a bad config, a missing file, a corrupt checkpoint) print `rnnkit: error: ...` on
-stderr and exit with 2; a run stopped by a NaN loss, or a failed build, exits with 1.
+stderr and exit with 2; a run stopped by a NaN loss, a failed build or a file that cannot be
+written (a full disk) exits with 1.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import sys
 
 from rnnkit import bench, demo
 from rnnkit.cli import build, checkpoints, explain, generate, train
-from rnnkit.errors import BuildError, RnnkitError, TrainingError
+from rnnkit.errors import BuildError, RnnkitError, StorageError, TrainingError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -49,7 +50,7 @@ def main(argv=None) -> int:
         return args.run(args)
     except RnnkitError as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
-        return 1 if isinstance(error, (TrainingError, BuildError)) else 2
+        return 1 if isinstance(error, (TrainingError, BuildError, StorageError)) else 2
 
 
 if __name__ == "__main__":

@@ -187,15 +187,19 @@ def bucketed(lengths: Tensor, split: str, batch_size: int, epoch: int,
 
 
 def read_data(read: Callable, path):
-    """read(path), a missing or malformed file reported as a DataError that names it (the
-    command line prints those without a traceback)."""
+    """read(path), a missing, malformed or empty file reported as a DataError that names it
+    (the command line prints those without a traceback)."""
     try:
-        return read(path)
+        content = read(path)
     except OSError as error:
         raise DataError(f"data.path: cannot read {str(path)!r} "
                         f"({error.strerror or error})") from error
     except DataFormatError as error:
         raise DataError(f"data.path: {error}") from error
+    if not content:
+        raise DataError(f"data.path: {str(path)!r} holds no examples (it is empty, or blank "
+                        f"lines only)")
+    return content
 
 
 def cross_entropy_sums(logits: Tensor, targets: Tensor) -> tuple[Tensor, dict[str, float]]:

@@ -13,6 +13,8 @@ clean up. Loading reads with `weights_only=True`, so a foreign pickle runs no co
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import random
 import tempfile
@@ -23,27 +25,50 @@ from typing import IO
 import numpy as np
 import torch
 
-from rnnkit.errors import CheckpointError
+from rnnkit.errors import CheckpointError, StorageError
 
 FORMAT = "rnnkit-checkpoint"
 VERSION = 1
 LAST, BEST = "last.pt", "best.pt"
 
 
+_WHAT_TO_DO = {errno.ENOSPC: "free space on that disk", errno.EDQUOT: "free space in your quota",
+               errno.EACCES: "make the folder writable, or choose another run.folder",
+               errno.EPERM: "make the folder writable, or choose another run.folder",
+               errno.EROFS: "the file system is read-only: choose another run.folder"}
+
+
+@contextlib.contextmanager
+def writing(path: Path):
+    """Turn a failure to write `path` (OSError: disk full, no permission, ...) into a
+    StorageError that names the file and what to do."""
+    try:
+        yield
+    except OSError as error:
+        if isinstance(error, StorageError):
+            raise
+        what_to_do = _WHAT_TO_DO.get(error.errno, "check the disk and the folder")
+        raise StorageError(f"cannot write {str(path)!r}: {error.strerror or error}; "
+                           f"{what_to_do}") from error
+
+
 def atomic_write(path: Path, write: Callable[[IO[bytes]], None]) -> None:
     """Call write(file) on a temporary file beside `path`, make it durable, then rename it to
-    `path`. On any failure the temporary file is removed and `path` is untouched."""
+    `path`. On any failure the temporary file is removed and `path` is untouched; a failure
+    to write (a full disk) is a StorageError."""
     path = Path(path)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with writing(path):
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
+                                         suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as file:
+                write(file)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
     # The rename itself is durable only once the folder's entry is on disk.
     folder = os.open(path.parent, os.O_RDONLY)
     try:
@@ -107,3 +132,12 @@ def set_rng_state(state: dict) -> None:
     np.random.set_state(numpy_state)
     version, internal, gauss = state["python"]
     random.setstate((version, tuple(internal), gauss))
+
+
+def remove_temporaries(folder: Path) -> list[Path]:
+    """Remove what `atomic_write` leaves when a process is killed mid-write (`.<name>.*.tmp`);
+    only its own writer can still be writing one, and a run folder has one writer."""
+    removed = sorted(Path(folder).glob(".*.*.tmp"))
+    for temporary in removed:
+        temporary.unlink(missing_ok=True)
+    return removed

@@ -13,6 +13,7 @@ import socket
 from pathlib import Path
 
 from rnnkit.errors import ConfigError
+from rnnkit.training.checkpoint import writing
 
 try:
     import fcntl
@@ -35,9 +36,11 @@ class FolderLock:
         another live process has it."""
         if fcntl is None or self._file is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with writing(self.path.parent):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            file = open(self.path, "a+")
+            with writing(self.path):
+                file = open(self.path, "a+")
             try:
                 fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

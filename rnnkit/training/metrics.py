@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rnnkit.training.checkpoint import atomic_write
+from rnnkit.training.checkpoint import atomic_write, writing
 
 FILE = "metrics.jsonl"
 
@@ -36,7 +36,7 @@ class MetricsLog:
 
     def write(self, record: dict) -> None:
         if self.enabled:
-            with self.path.open("a") as file:
+            with writing(self.path), self.path.open("a") as file:
                 file.write(json.dumps(record) + "\n")
 
     def truncate_after(self, step: int) -> None:

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnkit.errors import CheckpointError, ConfigError, TrainingError
+from rnnkit.errors import CheckpointError, ConfigError, StorageError, TrainingError
 from rnnkit.models import Batch, task_class
 from rnnkit.models.task import is_better
 from rnnkit.training import checkpoint, distributed, tbptt
@@ -211,7 +211,9 @@ class Trainer:
         self.log = MetricsLog(self.folder / METRICS_FILE, enabled=self.context.main)
         if not self.context.main:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
+        with checkpoint.writing(self.folder):
+            self.folder.mkdir(parents=True, exist_ok=True)
+        checkpoint.remove_temporaries(self.folder)  # a killed run's half-written files
         text = to_toml(self.config).encode()
         checkpoint.atomic_write(self.folder / CONFIG_FILE, lambda file: file.write(text))
         if resume:
@@ -234,7 +236,14 @@ class Trainer:
         if self.context.main:
             payload = self._payload()
             for name in names:
-                checkpoint.save(self.folder / name, payload)
+                try:
+                    checkpoint.save(self.folder / name, payload)
+                except StorageError as error:
+                    kept = self.folder / LAST
+                    if kept.exists():
+                        raise StorageError(f"{error}; {str(kept)!r} is intact: then continue "
+                                           f"with `rnnkit train --resume {self.folder}`") from None
+                    raise
 
     def _restore(self, payload: dict) -> None:
         self.model.load_state_dict(payload["model"])
