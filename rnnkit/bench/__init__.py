@@ -19,6 +19,7 @@ import sys
 import torch
 
 from rnnkit.bench.cases import CASES
+from rnnkit.cli import threads as cli_threads
 from rnnkit.bench.report import markdown
 from rnnkit.bench.timing import compare, inference_step, peak_memory_bytes, training_step
 
@@ -89,8 +90,7 @@ def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.Argu
                         help="T=50, B=16, H=64, 3 repeats: every case in under a minute")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
-    parser.add_argument("--threads", type=int, default=None,
-                        help="torch's intra-op threads for both sides (default: torch's choice)")
+    cli_threads.add_argument(parser)  # for both sides; applied by the command line
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory pass")
     parser.add_argument("--json", metavar="PATH", help="write the records as JSON")
     parser.add_argument("--markdown", metavar="PATH",
@@ -138,8 +138,7 @@ def run(args) -> int:
         if getattr(args, key):
             grid[key] = getattr(args, key)
     repeats = args.repeats or (3 if args.quick else 10)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    cli_threads.apply(args.threads)
     meta = run_meta(_command_line(), repeats=repeats, warmup=args.warmup)
     print(f"rnnkit bench: torch {meta['torch']}, {meta['threads']} threads, median of "
           f"{repeats} interleaved runs; ratio = rnnkit / native (< 1: rnnkit faster)")

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from rnnkit import explain
+from rnnkit.cli import threads
 from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTCell
 from rnnkit.cells.elman import ELMAN_NONLINEARITIES
 from rnnkit.cells.jordan import JORDAN_OUTPUT_ACTIVATIONS
@@ -54,6 +55,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     _add_gradients(commands)
     _add_gates(commands)
     _add_trace(commands)
+    for command in commands.choices.values():
+        threads.add_argument(command)  # applied by the command line (cli/main.py)
     return parser
 
 
@@ -64,9 +67,9 @@ def _add_gradients(commands) -> None:
                     "the adding problem (Hochreiter & Schmidhuber 1997), measured on a fixed "
                     "batch at initialisation and after --steps training steps, on a log scale; "
                     "plus the learning curves. Without --model: a tanh RNN, an LSTM and a GRU "
-                    "(30 to 50 s with the defaults). With --checkpoint: trained models on the "
-                    "first batch of their own validation data instead. Writes gradients.png, "
-                    "learning-curves.png and gradients.csv to --out.")
+                    "(about 20 s with the defaults on 2 cores). With --checkpoint: trained "
+                    "models on the first batch of their own validation data instead. Writes "
+                    "gradients.png, learning-curves.png and gradients.csv to --out.")
     p.add_argument("--model", action="append", metavar="SPEC",
                    help="a model, CELL[:KEY=VALUE,...], e.g. elman, lstm:spec=CIFG, "
                         "gru:hidden_size=64; repeat for several (default: elman, lstm, gru)")

@@ -22,7 +22,7 @@ import argparse
 import sys
 
 from rnnkit import bench, demo
-from rnnkit.cli import build, checkpoints, explain, generate, train
+from rnnkit.cli import build, checkpoints, explain, generate, threads, train
 from rnnkit.errors import BuildError, RnnkitError, StorageError, TrainingError
 
 
@@ -41,12 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
     demo_parser.set_defaults(run=demo.run)
     bench.build_parser(commands.add_parser("bench", help="time rnnkit against native PyTorch",
                                            description=bench.__doc__)).set_defaults(run=bench.run)
+    for name in COMPUTING:
+        threads.add_argument(commands.choices[name])
     return parser
+
+
+# The commands that compute take --threads (bench and explain's own commands add it
+# themselves; train takes the config's train.threads).
+COMPUTING = ("eval", "predict", "export", "generate", "demo")
 
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if hasattr(args, "threads") and args.command != "train":
+            threads.apply(args.threads)
         return args.run(args)
     except RnnkitError as error:
         print(f"rnnkit: error: {error}", file=sys.stderr)
