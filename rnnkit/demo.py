@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 import rnnkit
+from rnnkit.cli.demo import add_arguments
 from rnnkit.data.synthetic import adding_problem
 from rnnkit.layers import Recurrent
 
@@ -62,12 +63,6 @@ def train(name, make_layer, steps, length, seed):
         x, y = adding_problem(1000, length, torch.Generator().manual_seed(seed + 1))
         test_mse = nn.functional.mse_loss(model(x), y).item()
     return test_mse, time.perf_counter() - start
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--steps", type=int, default=300, help="training steps per cell")
-    parser.add_argument("--length", type=int, default=30, help="sequence length T")
-    parser.add_argument("--seed", type=int, default=0)
 
 
 def main(argv=None) -> int:

@@ -5,6 +5,9 @@ backward) and of inference (forward under no_grad) for both layers, their ratio 
 (below 1 means rnnkit is faster), and the peak memory of a training step. The table goes to the
 screen, `--json PATH` writes one record per case and grid point, and `--markdown PATH` the
 BENCHMARKS.md page (the tables, and the grid points that miss the speed targets).
+
+torch and the cases are imported where they are used, so that `rnnkit bench --help` needs no
+torch.
 """
 
 from __future__ import annotations
@@ -16,12 +19,7 @@ import os
 import platform
 import sys
 
-import torch
-
-from rnnkit.bench.cases import CASES
 from rnnkit.cli import threads as cli_threads
-from rnnkit.bench.report import markdown
-from rnnkit.bench.timing import compare, inference_step, peak_memory_bytes, training_step
 
 FULL_GRID = {"T": [50, 200], "B": [16, 64], "H": [64, 256, 512]}
 QUICK_GRID = {"T": [50], "B": [16], "H": [64]}
@@ -30,6 +28,10 @@ QUICK_GRID = {"T": [50], "B": [16], "H": [64]}
 def measure(case, T: int, B: int, H: int, *, repeats: int, warmup: int,
             memory: bool) -> dict:
     """One record: medians of both layers in training and inference, and peak memory."""
+    import torch
+
+    from rnnkit.bench.timing import compare, inference_step, peak_memory_bytes, training_step
+
     torch.manual_seed(0)
     ours, native = case.make_ours(H).train(), case.make_native(H).train()
     x = torch.randn(T, B, H)
@@ -71,6 +73,8 @@ def parse_ints(text: str) -> list[int]:
 
 
 def parse_cases(text: str) -> list[str]:
+    from rnnkit.bench.cases import CASES
+
     names = [v for v in text.split(",") if v]
     unknown = [n for n in names if n not in CASES]
     if unknown or not names:
@@ -81,13 +85,14 @@ def parse_cases(text: str) -> list[str]:
 
 def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
     parser = parser or argparse.ArgumentParser(prog="rnnkit bench", description=__doc__)
-    parser.add_argument("--cases", type=parse_cases, default=list(CASES),
-                        help=f"comma-separated, from: {', '.join(CASES)} (default: all)")
+    parser.add_argument("--cases", type=parse_cases, default=None,
+                        help="comma-separated case names (default: all; a wrong name lists "
+                             "them)")
     parser.add_argument("--T", type=parse_ints, help="sequence lengths, e.g. 50,200")
     parser.add_argument("--B", type=parse_ints, help="batch sizes, e.g. 16,64")
     parser.add_argument("--H", type=parse_ints, help="hidden (= input) sizes, e.g. 64,256,512")
     parser.add_argument("--quick", action="store_true",
-                        help="T=50, B=16, H=64, 3 repeats: every case in under a minute")
+                        help="T=50, B=16, H=64, 3 repeats: every case in under a minute once built")
     parser.add_argument("--repeats", type=int, default=None, help="timed runs (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (default 2)")
     cli_threads.add_argument(parser)  # for both sides; applied by the command line
@@ -123,6 +128,8 @@ def _cpu_model() -> str:
 def run_meta(command: str, *, repeats: int, warmup: int) -> dict:
     """What a benchmark's JSON says about its run: when, how started, on what, with how many
     threads and repeats. Call it after setting the threads; add "load_after" at the end."""
+    import torch
+
     return {"date": datetime.datetime.now().isoformat(timespec="seconds"),
             "command": command,
             "machine": f"{_cpu_model()}, {platform.machine()}, {os.cpu_count()} cores",
@@ -133,6 +140,9 @@ def run_meta(command: str, *, repeats: int, warmup: int) -> dict:
 
 
 def run(args) -> int:
+    from rnnkit.bench.cases import CASES
+    from rnnkit.bench.report import markdown
+
     grid = dict(QUICK_GRID if args.quick else FULL_GRID)
     for key in grid:
         if getattr(args, key):
@@ -144,7 +154,7 @@ def run(args) -> int:
           f"{repeats} interleaved runs; ratio = rnnkit / native (< 1: rnnkit faster)")
     print(HEADER, flush=True)
     records = []
-    for name in args.cases:
+    for name in args.cases or CASES:
         for T in grid["T"]:
             for B in grid["B"]:
                 for H in grid["H"]:

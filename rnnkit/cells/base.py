@@ -28,6 +28,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import _check
+from rnnkit.names import RECURRENT_INITS
 
 State = tuple[Tensor, ...]
 Weights = dict[str, Tensor]
@@ -139,7 +140,6 @@ class RecurrentCell(nn.Module):
         return f"{self.input_size}, {self.hidden_size}"
 
 
-RECURRENT_INITS = ("default", "orthogonal", "identity")
 
 
 def _init_recurrent(cell: RecurrentCell, how: str) -> None:

@@ -9,8 +9,8 @@ from rnnkit import _check
 from rnnkit.cells.base import (RecurrentCell, State, Weights, activation, check_init, dropped,
                                factory)
 from rnnkit.cells.probe import note
+from rnnkit.names import ELMAN_NONLINEARITIES
 
-ELMAN_NONLINEARITIES = ("tanh", "relu", "sigmoid")
 
 
 class ElmanCell(RecurrentCell):

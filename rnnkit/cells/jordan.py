@@ -8,10 +8,9 @@ from torch import Tensor, nn
 from rnnkit import _check
 from rnnkit.cells.base import (RecurrentCell, State, Weights, activation, check_init, dropped,
                                factory)
-from rnnkit.cells.elman import ELMAN_NONLINEARITIES
 from rnnkit.cells.probe import note
+from rnnkit.names import ELMAN_NONLINEARITIES, JORDAN_OUTPUT_ACTIVATIONS
 
-JORDAN_OUTPUT_ACTIVATIONS = ("tanh", "sigmoid", "identity")
 
 
 class JordanCell(RecurrentCell):

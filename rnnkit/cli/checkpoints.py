@@ -1,5 +1,6 @@
 """The commands that use a trained model: eval, predict, info. Each takes a checkpoint file or a
-run folder (its best checkpoint, else its last)."""
+run folder (its best checkpoint, else its last). The parsers import nothing heavy, so that
+`--help` needs no torch; each command imports what it runs with."""
 
 from __future__ import annotations
 
@@ -8,11 +9,7 @@ import json
 import sys
 
 from rnnkit.errors import DataError
-from rnnkit.models.export import FORMATS, export
-from rnnkit.models.task import SPLITS
-from rnnkit.training.checkpoint import LAST
-from rnnkit.training.config import to_toml
-from rnnkit.training.evaluate import evaluate, load_trained
+from rnnkit.names import EXPORT_FORMATS, SPLITS
 
 RUN_OR_CHECKPOINT = "a checkpoint file (.pt) or a run folder (its best.pt, else last.pt)"
 
@@ -57,6 +54,8 @@ def add_parsers(commands) -> None:
 
 
 def run_eval(args) -> int:
+    from rnnkit.training.evaluate import evaluate, load_trained
+
     trained = load_trained(args.checkpoint)
     train = trained.config.train
     metrics = evaluate(trained.task, trained.model, args.split, train.batch_size, train.k1)
@@ -69,6 +68,8 @@ def run_eval(args) -> int:
 
 
 def run_predict(args) -> int:
+    from rnnkit.training.evaluate import load_trained
+
     trained = load_trained(args.checkpoint)
     if args.input == "-":
         text = sys.stdin.read()
@@ -92,6 +93,10 @@ def run_predict(args) -> int:
 
 
 def run_info(args) -> int:
+    from rnnkit.training.checkpoint import LAST
+    from rnnkit.training.config import to_toml
+    from rnnkit.training.evaluate import load_trained
+
     trained = load_trained(args.checkpoint, prefer=LAST)
     payload, model = trained.payload, trained.model
     position = payload["trainer"]
@@ -130,7 +135,7 @@ def add_export_parser(commands) -> None:
                     "free), computed by rnnkit's plain loop engine.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("checkpoint", metavar="CHECKPOINT", help=RUN_OR_CHECKPOINT)
-    parser.add_argument("--format", required=True, choices=FORMATS)
+    parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     parser.add_argument("--output", metavar="PATH",
                         help="where to write (default: beside the checkpoint, model.onnx or "
                              "model.torchscript.pt)")
@@ -147,6 +152,9 @@ def _positive_int(text: str) -> int:
 
 
 def run_export(args) -> int:
+    from rnnkit.models.export import export
+    from rnnkit.training.evaluate import load_trained
+
     trained = load_trained(args.checkpoint)
     output = args.output or trained.path.with_name(
         "model.onnx" if args.format == "onnx" else "model.torchscript.pt")

@@ -14,13 +14,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
 from rnnkit.cli.checkpoints import RUN_OR_CHECKPOINT
 from rnnkit.errors import CheckpointError, DataError
-from rnnkit.models.language_model import generate
-from rnnkit.models.stream import TokenTask
-from rnnkit.training.evaluate import load_trained
 
 
 def add_parser(commands) -> None:
@@ -59,6 +54,12 @@ def _positive_float(text: str) -> float:
 
 
 def run(args) -> int:
+    import torch  # here, not at the top: `--help` needs no torch
+
+    from rnnkit.models.language_model import generate
+    from rnnkit.models.stream import TokenTask
+    from rnnkit.training.evaluate import load_trained
+
     trained = load_trained(args.checkpoint)
     task = trained.task
     if not isinstance(task, TokenTask):

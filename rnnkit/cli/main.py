@@ -21,8 +21,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnnkit import bench, demo
-from rnnkit.cli import build, checkpoints, explain, generate, threads, train
+from rnnkit import bench
+from rnnkit.cli import build, checkpoints, demo, explain, generate, threads, train
 from rnnkit.errors import BuildError, RnnkitError, StorageError, TrainingError
 
 
@@ -35,10 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_parser(commands)
     checkpoints.add_export_parser(commands)
     explain.add_parser(commands)
-    demo_parser = commands.add_parser("demo", help="six cells race on the adding problem",
-                                      description=demo.__doc__)
-    demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(run=demo.run)
+    demo.add_parser(commands)
     bench.build_parser(commands.add_parser("bench", help="time rnnkit against native PyTorch",
                                            description=bench.__doc__)).set_defaults(run=bench.run)
     for name in COMPUTING:

@@ -17,9 +17,6 @@ import signal
 from pathlib import Path
 
 from rnnkit.errors import ConfigError
-from rnnkit.training import config as configs
-from rnnkit.training import distributed
-from rnnkit.training.trainer import CONFIG_FILE, Trainer
 
 
 def add_parser(commands) -> None:
@@ -41,6 +38,11 @@ def add_parser(commands) -> None:
 
 
 def run(args) -> int:
+    # Here, not at the top: `rnnkit --help` needs no torch (cli/main.py).
+    from rnnkit.training import config as configs
+    from rnnkit.training import distributed
+    from rnnkit.training.trainer import CONFIG_FILE, Trainer
+
     overrides = list(args.overrides) + (["quiet=true"] if args.quiet else [])
     if args.resume:
         if args.config:

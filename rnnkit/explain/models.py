@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from rnnkit import _check
 from rnnkit.layers import TorchStyleRNN
-from rnnkit.models import network
+from rnnkit.names import EXPLAIN_CELLS
 from rnnkit.models.network import ModelConfig, build_network
 
-# The stack cell (`cells/stack.py`) notes no values for the probe, so explain has nothing to show.
-CELLS = tuple(cell for cell in network.CELLS if cell != "stack")
+CELLS = EXPLAIN_CELLS
 _COMMON = {"hidden_size": int, "num_layers": int, "recurrent_init": str}
 _OWN = {"lstm": {"spec": str, "proj_size": int}, "gru": {"reset_after": bool},
         "elman": {"nonlinearity": str}, "jordan": {"nonlinearity": str}}

@@ -22,7 +22,6 @@ from rnnkit import engines
 from rnnkit.models.task import Task
 from rnnkit.training.checkpoint import atomic_write
 
-FORMATS = ("onnx", "torchscript")
 
 
 class Outputs(nn.Module):

@@ -13,8 +13,8 @@ from rnnkit.layers import TorchStyleRNN
 from rnnkit.models.char_encoder import CHAR_ENCODERS
 from rnnkit.models.pooling import POOLINGS
 from rnnkit.models.tag_heads import HEADS
+from rnnkit.names import NETWORK_CELLS as CELLS
 
-CELLS = ("lstm", "gru", "elman", "jordan", "mut1", "mut2", "mut3", "stack")
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from rnnkit.bench import CASES
+from rnnkit.bench.cases import CASES
 from rnnkit.bench.report import markdown, misses
 from rnnkit.cli.main import main
 
