@@ -33,7 +33,7 @@ def gradients(args) -> int:
     steps = DEFAULT_TRAINING_STEPS if args.steps is None else args.steps
     result = explain.compare_on_adding_problem(networks, length=args.length, steps=steps,
                                                batch=args.batch, lr=args.lr, seed=args.seed,
-                                               wrt=args.wrt)
+                                               wrt=args.wrt, report=_progress)
     out = _folder(args.out)
     written = _write_gradients(result.stages(), out)
     if result.losses:
@@ -202,6 +202,10 @@ def _run_name(path: Path, taken) -> str:
 def _folder(path: Path) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def _progress(line: str) -> None:
+    print(f"rnnkit explain: {line}", file=sys.stderr, flush=True)
 
 
 def _report(paths) -> None:

@@ -80,8 +80,12 @@ def test_gradients_writes_pictures_and_numbers(tmp_path, capsys):
                  "lstm:hidden_size=3", "--length", "5", "--steps", "3", "--batch", "4",
                  "--out", str(tmp_path)])
     assert code == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "elman:hidden_size=3" in out and "lstm:hidden_size=3" in out
+    # progress while it runs: a line as each model starts
+    assert ("rnnkit explain: lstm:hidden_size=3 (2/2): measuring at init, training 3 steps, "
+            "measuring again") in captured.err
     assert is_png(tmp_path / "gradients.png") and is_png(tmp_path / "learning-curves.png")
     rows = (tmp_path / "gradients.csv").read_text().splitlines()
     assert rows[0] == "stage,model,t,dL_dh,dhT_dh" and len(rows) == 1 + 2 * 2 * 5

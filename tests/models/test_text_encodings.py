@@ -66,3 +66,20 @@ def test_a_config_that_is_not_utf8_is_one_clear_error(tmp_path):
     with pytest.raises(ConfigError, match=r"config: .*run.toml, line 2, byte 6 of the line .*"
                                           r"expected utf-8 text.*save the config as UTF-8"):
         configs.load(path)
+
+
+def test_an_empty_training_file_is_named(tmp_path):
+    from rnnkit.models.sst import SSTData, SSTTask
+    for name in ("train.txt", "valid.txt", "test.txt"):
+        (tmp_path / name).write_text(SPANISH)
+    (tmp_path / "train.txt").write_text("\n\n")
+    with pytest.raises(DataError, match=r"data.path: '.*train.txt' holds no examples \(it is "
+                                        r"empty, or blank lines only\)"):
+        TaggingTask(TaggingData(str(tmp_path)), ModelConfig(hidden_size=4))
+    sst = tmp_path / "sst"
+    sst.mkdir()
+    for name in ("train.txt", "dev.txt", "test.txt"):
+        (sst / name).write_text("(3 (2 good) (3 film))\n")
+    (sst / "train.txt").write_text("")
+    with pytest.raises(DataError, match=r"'.*sst/train.txt' holds no examples"):
+        SSTTask(SSTData(str(sst)), ModelConfig(hidden_size=4))
