@@ -23,7 +23,7 @@ from rnnkit.cells.tree import TREE_CELLS
 from rnnkit.data import Vocab, read_trees
 from rnnkit.layers.tree import IGNORE, batch_trees
 from rnnkit.models.network import ModelConfig
-from rnnkit.models.tree_classifier import TreeClassifier
+from rnnkit.tasks.sst_tree import TreeClassifier
 
 
 def training_step(model: TreeClassifier, trees, recursive: bool):

@@ -152,7 +152,7 @@ def _positive_int(text: str) -> int:
 
 
 def run_export(args) -> int:
-    from rnnkit.models.export import export
+    from rnnkit.training.export import export
     from rnnkit.training.evaluate import load_trained
 
     trained = load_trained(args.checkpoint)

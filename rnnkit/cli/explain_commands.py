@@ -15,7 +15,7 @@ from rnnkit.cells import ElmanCell, GRUCell, GRUSpec, JordanCell, LSTMCell, MUTC
 from rnnkit.cli.explain import DEFAULT_GATES_MODEL, DEFAULT_TRAINING_STEPS
 from rnnkit.explain import adding
 from rnnkit.explain.trained import task_gradient_flow
-from rnnkit.models.adding import step_labels
+from rnnkit.tasks.adding import step_labels
 from rnnkit.training.evaluate import load_trained
 
 # Which trace options each cell takes (the others must stay unset).

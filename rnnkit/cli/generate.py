@@ -57,7 +57,7 @@ def run(args) -> int:
     import torch  # here, not at the top: `--help` needs no torch
 
     from rnnkit.models.language_model import generate
-    from rnnkit.models.stream import TokenTask
+    from rnnkit.tasks.stream import TokenTask
     from rnnkit.training.evaluate import load_trained
 
     trained = load_trained(args.checkpoint)

@@ -9,7 +9,7 @@ from torch import nn
 
 from rnnkit import _check
 from rnnkit.explain.gradients import GradientFlow, gradient_norms
-from rnnkit.models.task import Batch, Task
+from rnnkit.tasks.base import Batch, Task
 
 
 def validation_batch(task: Task, batch_size: int, length: int) -> Batch:

@@ -44,7 +44,7 @@ class ModelConfig:
     `char_kernel_size`), and `delay`: a one-directional tagger reads d blank steps past each
     sentence's end and tags token t at step t + d (Graves & Schmidhuber 2005); `head_dropout`
     acts on the encoder's outputs before the emission layer. For tree models
-    (models/tree_classifier.py): `tree_cell`, one of TREE_CELLS (see cells/tree.py), in place
+    (tasks/sst_tree.py): `tree_cell`, one of TREE_CELLS (see cells/tree.py), in place
     of `cell`."""
 
     cell: str = field(default="lstm", metadata={"choices": CELLS})

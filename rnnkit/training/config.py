@@ -29,7 +29,7 @@ from rnnkit.data.errors import DataFormatError
 from rnnkit.data.files import read_text
 from rnnkit.errors import ConfigError
 from rnnkit.models.network import ModelConfig
-from rnnkit.models.registry import TASKS, task_class
+from rnnkit.tasks.registry import TASKS, task_class
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 SCHEDULES = ("constant", "step", "plateau")

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from rnnkit.errors import CheckpointError, ConfigError
-from rnnkit.models import Task, task_class
+from rnnkit.tasks import Task, task_class
 from rnnkit.training import checkpoint, tbptt
 from rnnkit.training.config import Config, from_dict
 

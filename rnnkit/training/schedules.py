@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import torch
 
-from rnnkit.models.task import is_better
+from rnnkit.tasks.base import is_better
 from rnnkit.training.config import ScheduleConfig
 
 

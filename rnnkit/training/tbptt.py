@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from rnnkit.models.task import Batch, Task
+from rnnkit.tasks.base import Batch, Task
 
 
 @dataclass(frozen=True)

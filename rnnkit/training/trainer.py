@@ -28,8 +28,8 @@ import torch
 from torch import nn
 
 from rnnkit.errors import CheckpointError, ConfigError, StorageError, TrainingError
-from rnnkit.models import Batch, task_class
-from rnnkit.models.task import is_better
+from rnnkit.tasks import Batch, task_class
+from rnnkit.tasks.base import is_better
 from rnnkit.training import checkpoint, distributed, tbptt
 from rnnkit.training.checkpoint import BEST, LAST
 from rnnkit.training.config import Config, OptimConfig, from_dict, to_toml

@@ -8,7 +8,7 @@ from rnnkit.data import (ChunkCounts, binary_view, char_tokens, chunk_counts, en
                          piano_roll, read_conll, read_jsb, read_text, read_trees,
                          split_by_fraction)
 from rnnkit.models import ModelConfig
-from rnnkit.models.tagging import TaggingData, TaggingTask
+from rnnkit.tasks.tagging import TaggingData, TaggingTask
 
 
 def data_set(real_data, name):

@@ -7,7 +7,7 @@ import torch
 from rnnkit import engines
 from rnnkit.cells import ElmanCell, GRUCell, JordanCell, LSTMCell, MUTCell
 from rnnkit.explain import adding, compare_on_adding_problem, models, plot_learning_curves
-from rnnkit.models.adding import step_labels
+from rnnkit.tasks.adding import step_labels
 
 from explain_helpers import is_png
 

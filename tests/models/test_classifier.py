@@ -15,7 +15,7 @@ from rnnkit.layers.tree import IGNORE
 from rnnkit.models import ModelConfig
 from rnnkit.models.classifier import SequenceClassifier
 from rnnkit.models.pooling import POOLINGS, SequencePooling
-from rnnkit.models.sst import SSTData, SSTTask, binary_hits, labelled_examples
+from rnnkit.tasks.sst import SSTData, SSTTask, binary_hits, labelled_examples
 from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
 from rnnkit.training.evaluate import load_trained

@@ -15,7 +15,7 @@ from rnnkit.data.vocab import Vocab
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.language_model import LanguageModel, generate
 from rnnkit.models.network import ModelConfig
-from rnnkit.models.text_lm import LanguageModelTask, TextData
+from rnnkit.tasks.text_lm import LanguageModelTask, TextData
 from rnnkit.training import config as configs
 from rnnkit.training.evaluate import evaluate, load_trained
 from rnnkit.training.trainer import Trainer

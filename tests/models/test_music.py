@@ -13,7 +13,7 @@ from rnnkit.cli.main import main
 from rnnkit.data import NUM_KEYS
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.music import (PADDING, MusicData, MusicTask, NoteModel, shifted,
+from rnnkit.tasks.music import (PADDING, MusicData, MusicTask, NoteModel, shifted,
                                  step_nll)
 from rnnkit.training import config as configs
 from rnnkit.training.evaluate import evaluate, load_trained

@@ -11,7 +11,7 @@ import torch
 import rnnkit
 from rnnkit.layers import Bidirectional, Pyramidal, Recurrent, Stacked, StackRNN
 from rnnkit.models import AdditiveAttention, Seq2Seq
-from rnnkit.models import seq2seq_tasks as tasks
+from rnnkit.data import seq2seq_tasks as tasks
 from rnnkit.models.beam_search import length_penalty
 
 F64 = torch.float64

@@ -10,8 +10,8 @@ from rnnkit import engines
 from rnnkit.cli.main import main
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.seq2seq_digits import Seq2SeqData, Seq2SeqTask
-from rnnkit.models.seq2seq_tasks import DIGIT0, EOS, PAD, VOCAB_SIZE, exact_match
+from rnnkit.tasks.seq2seq_digits import Seq2SeqData, Seq2SeqTask
+from rnnkit.data.seq2seq_tasks import DIGIT0, EOS, PAD, VOCAB_SIZE, exact_match
 from rnnkit.training import config as configs
 from models_helpers import train_and_eval
 

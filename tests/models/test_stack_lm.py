@@ -12,8 +12,8 @@ from rnnkit import engines
 from rnnkit.cli.main import main
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.stack_lm import PADDING, StackLMData, StackLMTask
-from rnnkit.models.stack_tasks import TASKS, paper_metric, sequences_correct, stream
+from rnnkit.tasks.stack_lm import PADDING, StackLMData, StackLMTask
+from rnnkit.data.stack_tasks import TASKS, paper_metric, sequences_correct, stream
 from rnnkit.training import config as configs
 from rnnkit.training.evaluate import evaluate, load_trained
 from models_helpers import train_and_eval

@@ -7,8 +7,8 @@ import re
 import pytest
 import torch
 
-from rnnkit.models import seq2seq_tasks as s2s
-from rnnkit.models.stack_tasks import (TASKS, TEST_N, TRAIN_N, curriculum, deterministic,
+from rnnkit.data import seq2seq_tasks as s2s
+from rnnkit.data.stack_tasks import (TASKS, TEST_N, TRAIN_N, curriculum, deterministic,
                                        encode, paper_metric, sequences_correct, stream,
                                        to_tensors)
 

@@ -12,8 +12,8 @@ import torch
 from rnnkit.cli.main import main
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.tagging import PAD_TAG, Scored, TaggingData, TaggingTask
-from rnnkit.models.task import is_better
+from rnnkit.tasks.tagging import PAD_TAG, Scored, TaggingData, TaggingTask
+from rnnkit.tasks.base import is_better
 from rnnkit.training import config as configs
 from rnnkit.training.config import from_dict
 from rnnkit.training.evaluate import evaluate, load_trained
@@ -291,7 +291,7 @@ def test_the_conll_config_and_its_variants_load():
 @pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated")  # still works in 2.13
 def test_the_tagger_exports_to_torchscript(conll, tmp_path):
     from rnnkit import engines
-    from rnnkit.models.export import export
+    from rnnkit.training.export import export
 
     tagging = task(conll, model=ModelConfig(hidden_size=5, char_encoder="lstm", delay=1))
     model = tagging.build_model().eval()

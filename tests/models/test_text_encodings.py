@@ -7,8 +7,8 @@ import pytest
 
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models import ModelConfig
-from rnnkit.models.tagging import TaggingData, TaggingTask
-from rnnkit.models.text_lm import LanguageModelTask, TextData
+from rnnkit.tasks.tagging import TaggingData, TaggingTask
+from rnnkit.tasks.text_lm import LanguageModelTask, TextData
 from rnnkit.training import config as configs
 
 SPANISH = "El DA O\nSeñor NC B-PER\nMuñoz NC I-PER\nvisitó VMI O\nMálaga NC B-LOC\n\n"
@@ -69,7 +69,7 @@ def test_a_config_that_is_not_utf8_is_one_clear_error(tmp_path):
 
 
 def test_an_empty_training_file_is_named(tmp_path):
-    from rnnkit.models.sst import SSTData, SSTTask
+    from rnnkit.tasks.sst import SSTData, SSTTask
     for name in ("train.txt", "valid.txt", "test.txt"):
         (tmp_path / name).write_text(SPANISH)
     (tmp_path / "train.txt").write_text("\n\n")

@@ -10,8 +10,8 @@ from rnnkit.cells.tree import TREE_CELLS
 from rnnkit.errors import DataError
 from rnnkit.layers.tree import IGNORE
 from rnnkit.models import ModelConfig
-from rnnkit.models.sst import binary_hits
-from rnnkit.models.tree_classifier import SSTTreeData, SSTTreeTask
+from rnnkit.tasks.sst import binary_hits
+from rnnkit.tasks.sst_tree import SSTTreeData, SSTTreeTask
 from tests.models.models_helpers import train_and_eval
 from tests.models.test_classifier import TREES
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnkit.models import Batch
+from rnnkit.tasks import Batch
 from rnnkit.models.network import ModelConfig
 from rnnkit.models.language_model import LanguageModel
 from rnnkit.training import tbptt

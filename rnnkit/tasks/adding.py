@@ -13,7 +13,8 @@ from torch import Tensor, nn
 from rnnkit.data.synthetic import adding_problem
 from rnnkit.errors import DataError
 from rnnkit.models.regressor import SequenceRegressor
-from rnnkit.models.task import SPLITS, Batch, Encoded, Task, shuffled
+from rnnkit.names import SPLITS
+from rnnkit.tasks.base import Batch, Encoded, Task, shuffled
 
 TOLERANCE = 0.04  # a prediction within this of the target counts as right
 

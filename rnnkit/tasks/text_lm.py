@@ -29,7 +29,7 @@ from rnnkit.data.files import read_text
 from rnnkit.data.text import END_OF_LINE, char_tokens, split_by_fraction, word_tokens
 from rnnkit.data.vocab import Vocab
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.models.stream import NextTokenTask
+from rnnkit.tasks.stream import NextTokenTask
 
 LEVELS = ("char", "word")
 

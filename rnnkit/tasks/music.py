@@ -18,8 +18,8 @@ from torch import Tensor, nn
 from rnnkit.data import NUM_KEYS, pad_sequences, piano_roll, read_jsb
 from rnnkit.data.jsb import LOWEST_NOTE
 from rnnkit.errors import ConfigError, DataError
-from rnnkit.models.network import ModelConfig, build_network
-from rnnkit.models.task import Batch, Encoded, Task, bucketed, read_data
+from rnnkit.models.note_model import NoteModel
+from rnnkit.tasks.base import Batch, Encoded, Task, bucketed, read_data
 
 PADDING = -1.0  # the target at padded steps: no probability is 0 <= p <= 1, so the loss skips it
 SILENCE = "-"  # a step with no note in `predict`'s input and output
@@ -32,21 +32,6 @@ class MusicData:
     (`rnnkit.data.read_jsb`): {"train", "valid", "test"} -> pieces -> steps -> MIDI notes."""
 
     path: str
-
-
-class NoteModel(nn.Module):
-    """model(x (T, B, 88) piano roll, state=None, lengths=None) -> (logits (T, B, 88), state):
-    the recurrent network, then a linear output per step; sigmoid(logits[t]) is each key's
-    probability at step t + 1 of the roll x was read from."""
-
-    def __init__(self, cfg: ModelConfig):
-        super().__init__()
-        self.rnn = build_network(cfg, NUM_KEYS)
-        self.head = nn.Linear(self.rnn.output_size, NUM_KEYS)
-
-    def forward(self, x: Tensor, state=None, lengths: Tensor | None = None):
-        out, state = self.rnn(x, state, lengths)
-        return self.head(out), state
 
 
 def shifted(roll: Tensor) -> Tensor:

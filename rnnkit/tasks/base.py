@@ -29,7 +29,6 @@ from rnnkit.data.batching import BucketBatchSampler
 from rnnkit.data.errors import DataFormatError
 from rnnkit.errors import DataError
 from rnnkit.models.network import ModelConfig
-from rnnkit.names import SPLITS
 
 
 

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from rnnkit import engines
-from rnnkit.models.task import Task
+from rnnkit.tasks.base import Task
 from rnnkit.training.checkpoint import atomic_write
 
 

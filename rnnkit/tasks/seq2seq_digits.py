@@ -32,9 +32,9 @@ import torch
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.network import build_cell, build_network
 from rnnkit.models.seq2seq import Seq2Seq
-from rnnkit.models.seq2seq_tasks import (BOS, DIGIT0, EOS, PAD, TASKS, VOCAB_SIZE, Seq2SeqBatch,
+from rnnkit.data.seq2seq_tasks import (BOS, DIGIT0, EOS, PAD, TASKS, VOCAB_SIZE, Seq2SeqBatch,
                                          make_batch, to_text)
-from rnnkit.models.task import Batch, Encoded, Task, bucketed, cross_entropy_sums
+from rnnkit.tasks.base import Batch, Encoded, Task, bucketed, cross_entropy_sums
 
 SPLIT_SEEDS = {"train": 0, "valid": 1, "test": 2}  # each split drawn from its own generator
 

@@ -23,7 +23,8 @@ from rnnkit.data import (ChunkCounts, TaggedSentence, Vocab, chunk_counts, chunk
 from rnnkit.data.errors import DataFormatError
 from rnnkit.errors import ConfigError, DataError
 from rnnkit.models.tagger import Tagger, check_config
-from rnnkit.models.task import (SPLITS, Batch, Encoded, Task, bucketed, epoch_generator,
+from rnnkit.names import SPLITS
+from rnnkit.tasks.base import (Batch, Encoded, Task, bucketed, epoch_generator,
                                 read_data)
 
 SCHEMES = {"BIO": "IOB2", "IOBES": "IOBES"}  # the config's name -> data.tag_schemes' name

@@ -22,7 +22,8 @@ from rnnkit.data import (Tree, Vocab, binary_label, binary_view, pad_sequences,
                          read_trees)
 from rnnkit.errors import DataError
 from rnnkit.models.classifier import SequenceClassifier
-from rnnkit.models.task import (SPLITS, Batch, Encoded, Task, bucketed, cross_entropy_sums,
+from rnnkit.names import SPLITS
+from rnnkit.tasks.base import (Batch, Encoded, Task, bucketed, cross_entropy_sums,
                                 read_data)
 
 FILES = {"train": "train.txt", "valid": "dev.txt", "test": "test.txt"}

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from rnnkit.errors import ConfigError
-from rnnkit.models.adding import AddingTask
-from rnnkit.models.music import MusicTask
-from rnnkit.models.seq2seq_digits import Seq2SeqTask
-from rnnkit.models.sst import SSTTask
-from rnnkit.models.stack_lm import StackLMTask
-from rnnkit.models.stream import StreamTask
-from rnnkit.models.tagging import TaggingTask
-from rnnkit.models.task import Task
-from rnnkit.models.text_lm import LanguageModelTask
-from rnnkit.models.tree_classifier import SSTTreeTask
+from rnnkit.tasks.adding import AddingTask
+from rnnkit.tasks.music import MusicTask
+from rnnkit.tasks.seq2seq_digits import Seq2SeqTask
+from rnnkit.tasks.sst import SSTTask
+from rnnkit.tasks.stack_lm import StackLMTask
+from rnnkit.tasks.stream import StreamTask
+from rnnkit.tasks.tagging import TaggingTask
+from rnnkit.tasks.base import Task
+from rnnkit.tasks.text_lm import LanguageModelTask
+from rnnkit.tasks.sst_tree import SSTTreeTask
 
 TASKS: dict[str, type[Task]] = {
     task.name: task for task in (AddingTask, StreamTask, LanguageModelTask, SSTTask, MusicTask,

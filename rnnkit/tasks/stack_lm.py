@@ -34,10 +34,10 @@ from dataclasses import dataclass, field
 import torch
 
 from rnnkit.data.vocab import Vocab
-from rnnkit.models import stack_tasks
-from rnnkit.models.stack_tasks import TASKS, curriculum, paper_metric, stream, to_tensors
-from rnnkit.models.stream import TokenTask
-from rnnkit.models.task import Batch, Encoded, cross_entropy_sums
+from rnnkit.data import stack_tasks
+from rnnkit.data.stack_tasks import TASKS, curriculum, paper_metric, stream, to_tensors
+from rnnkit.tasks.stream import TokenTask
+from rnnkit.tasks.base import Batch, Encoded, cross_entropy_sums
 
 PADDING = -1  # the target after a stream's end: no symbol, so the loss skips it
 MIN_N = stack_tasks.TRAIN_N.start

@@ -18,7 +18,8 @@ from rnnkit.data.batching import parallel_streams
 from rnnkit.data.vocab import Vocab
 from rnnkit.errors import DataError
 from rnnkit.models.language_model import LanguageModel
-from rnnkit.models.task import SPLITS, Batch, Encoded, Task, cross_entropy_sums
+from rnnkit.names import SPLITS
+from rnnkit.tasks.base import Batch, Encoded, Task, cross_entropy_sums
 
 EXPORT_LENGTH = 32  # the steps of an exported model's input unless export asks for others
 
