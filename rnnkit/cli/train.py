@@ -41,7 +41,8 @@ def run(args) -> int:
     # Here, not at the top: `rnnkit --help` needs no torch (cli/main.py).
     from rnnkit.training import config as configs
     from rnnkit.training import distributed
-    from rnnkit.training.trainer import CONFIG_FILE, Trainer
+    from rnnkit.training.run_folder import CONFIG_FILE
+    from rnnkit.training.trainer import Trainer
 
     overrides = list(args.overrides) + (["quiet=true"] if args.quiet else [])
     if args.resume:

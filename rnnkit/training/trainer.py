@@ -17,7 +17,6 @@ from __future__ import annotations
 import itertools
 import math
 import random
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,22 +26,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from rnnkit.errors import CheckpointError, ConfigError, StorageError, TrainingError
+from rnnkit.errors import ConfigError, StorageError, TrainingError
 from rnnkit.tasks import Batch, task_class
 from rnnkit.tasks.base import is_better
 from rnnkit.training import checkpoint, distributed, tbptt
 from rnnkit.training.checkpoint import BEST, LAST
-from rnnkit.training.config import Config, OptimConfig, from_dict, to_toml
+from rnnkit.training.config import Config, OptimConfig
 from rnnkit.training.evaluate import evaluate
-from rnnkit.training.folder_lock import FolderLock
 from rnnkit.training.interrupt import StopRequest
-from rnnkit.training.metrics import FILE as METRICS_FILE
-from rnnkit.training.metrics import MetricsLog
 from rnnkit.training.plots import plot_run
 from rnnkit.training.progress import Progress
+from rnnkit.training.run_folder import RunFolder
 from rnnkit.training.schedules import Schedule
 
-CONFIG_FILE = "config.toml"
 MAX_ROLLBACKS = 3  # NaN rollbacks in one process before the run gives up
 
 
@@ -132,13 +128,11 @@ class Trainer:
         self.best_metrics: dict | None = None
         self.rollbacks = 0
 
-        self.folder = self._choose_folder(resume)
-        self.lock = FolderLock(self.folder)
-        if ctx.main:
-            self._claim_folder(resume)
+        self.run_folder = RunFolder(config, ctx, resume)
+        self.folder = self.run_folder.path
         if resume:
-            self._restore(self._load_for_resume())
-        self._open_folder(resume)
+            self._restore(self.run_folder.load_for_resume())
+        self.log = self.run_folder.open(self.step)
         self.stop = StopRequest()
 
     # --- setting up -------------------------------------------------------------------------------
@@ -157,69 +151,6 @@ class Trainer:
             raise ConfigError(f"train.batch_size: expected at most the {size} training "
                               f"sequences, got {B}")
         return size // B
-
-    def _choose_folder(self, resume: bool) -> Path:
-        folder = self.config.run.folder
-        if resume and not folder:
-            raise ConfigError("run.folder: resuming needs the run's folder, got none")
-        if not folder:  # runs/<task>-<n>: the first free n (all ranks agree before creating it)
-            n = 1
-            while Path("runs", f"{self.config.task}-{n}").exists():
-                n += 1
-            folder = Path("runs", f"{self.config.task}-{n}")
-            self.context.barrier()
-        return Path(folder)
-
-    def _claim_folder(self, resume: bool) -> None:
-        """Lock the folder (one trainer per folder), then check it holds what the run needs:
-        checked under the lock, so that two trainers cannot both find it free. A folder this
-        call created is removed again if the check fails."""
-        folder = self.folder
-        created = not folder.exists()
-        self.lock.acquire()
-        existing = [name for name in (LAST, BEST) if (folder / name).exists()]
-        problem = None
-        if resume and LAST not in existing:
-            problem = ConfigError(
-                f"--resume: {str(folder)!r} holds no checkpoint ({LAST}) to resume: the run "
-                f"stopped before its first one. Start it again without --resume (its config is "
-                f"{str(folder / CONFIG_FILE)!r})" if (folder / CONFIG_FILE).exists() else
-                f"--resume: {str(folder)!r} holds no checkpoint ({LAST}) to resume; start a run "
-                f"there without --resume")
-        elif not resume and existing:
-            problem = ConfigError(f"run.folder: {str(folder)!r} already holds a checkpoint "
-                                  f"({existing[0]}); continue it with `rnnkit train --resume "
-                                  f"{folder}`, or choose another folder")
-        if problem is not None:
-            self.lock.release()
-            if created:
-                shutil.rmtree(folder, ignore_errors=True)
-            raise problem
-
-    def _load_for_resume(self) -> dict:
-        payload = checkpoint.load(self.folder / LAST)
-        # Through the schema, so that keys added to it since the checkpoint take their defaults.
-        saved = from_dict(payload["config"]).to_dict()
-        for section in ("task", "model", "data"):
-            if saved[section] != self.config.to_dict()[section]:
-                raise CheckpointError(f"{str(self.folder / LAST)!r}: written for another "
-                                      f"{section} ({saved[section]}); resume with the run's own "
-                                      f"config")
-        return payload
-
-    def _open_folder(self, resume: bool) -> None:
-        self.log = MetricsLog(self.folder / METRICS_FILE, enabled=self.context.main)
-        if not self.context.main:
-            return
-        with checkpoint.writing(self.folder):
-            self.folder.mkdir(parents=True, exist_ok=True)
-        checkpoint.remove_temporaries(self.folder)  # a killed run's half-written files
-        text = to_toml(self.config).encode()
-        checkpoint.atomic_write(self.folder / CONFIG_FILE, lambda file: file.write(text))
-        if resume:
-            self.log.truncate_after(self.step)
-        else:
-            (self.folder / METRICS_FILE).unlink(missing_ok=True)
 
     # --- checkpoints ------------------------------------------------------------------------------
     def _payload(self) -> dict:
@@ -284,7 +215,7 @@ class Trainer:
             self.progress.close()
             if self.context.main and self.config.run.plots and self.step:
                 plot_run(self.folder, self.config.train.clip_norm)
-            self.lock.release()
+            self.run_folder.release()
         return Outcome(status, self.step, self.folder, self.last_metrics, self.best_metrics,
                        self.stop.signal)
 
