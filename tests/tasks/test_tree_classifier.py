@@ -12,7 +12,7 @@ from rnnkit.layers.tree import IGNORE
 from rnnkit.models import ModelConfig
 from rnnkit.tasks.sst import binary_hits
 from rnnkit.tasks.sst_tree import SSTTreeData, SSTTreeTask
-from tests.models.models_helpers import train_and_eval
+from tasks_helpers import train_and_eval
 from tests.models.test_classifier import TREES
 
 

@@ -1,4 +1,4 @@
-"""Shared by the tests of generated tasks: train a tiny config through the command line and
+"""Shared by the tests of tasks: train a tiny config through the command line and
 read back `rnnkit eval`'s metrics."""
 
 import json

@@ -16,7 +16,7 @@ from rnnkit.tasks.stack_lm import PADDING, StackLMData, StackLMTask
 from rnnkit.data.stack_tasks import TASKS, paper_metric, sequences_correct, stream
 from rnnkit.training import config as configs
 from rnnkit.training.evaluate import evaluate, load_trained
-from models_helpers import train_and_eval
+from tasks_helpers import train_and_eval
 
 
 def task(**data) -> StackLMTask:

@@ -13,7 +13,7 @@ from rnnkit.models import ModelConfig
 from rnnkit.tasks.seq2seq_digits import Seq2SeqData, Seq2SeqTask
 from rnnkit.data.seq2seq_tasks import DIGIT0, EOS, PAD, VOCAB_SIZE, exact_match
 from rnnkit.training import config as configs
-from models_helpers import train_and_eval
+from tasks_helpers import train_and_eval
 
 TINY = {"train_size": 12, "valid_size": 5, "test_size": 6, "min_len": 1, "max_len": 3,
         "test_min_len": 5, "test_max_len": 6}
