@@ -20,7 +20,7 @@ from rnnkit.training.config import from_dict
 from rnnkit.training.evaluate import evaluate, load_trained
 from rnnkit.training.trainer import Trainer
 from tests.models.test_classifier import TREES
-from tests.models.test_tagging import TEST, TRAIN, VALID
+from tests.tasks.test_tagging import TEST, TRAIN, VALID
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(),
                                 reason="needs a CUDA device: torch.cuda.is_available() is False")
