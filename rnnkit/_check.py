@@ -84,10 +84,10 @@ def tensor_like_params(name: str, value, like: Tensor, *, ndim: int | None = Non
                          f"got shape {tuple(value.shape)}")
     if value.dtype != like.dtype:
         raise DtypeError(f"{name}: expected dtype {like.dtype} (the parameters' dtype), "
-                        f"got {value.dtype}")
+                         f"got {value.dtype}")
     if value.device != like.device:
-        raise DeviceError(f"{name}: expected a tensor on {like.device} (the parameters' device), "
-                         f"got one on {value.device}")
+        raise DeviceError(f"{name}: expected a tensor on {like.device} (the parameters' "
+                          f"device), got one on {value.device}")
     return value
 
 

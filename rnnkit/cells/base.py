@@ -140,8 +140,6 @@ class RecurrentCell(nn.Module):
         return f"{self.input_size}, {self.hidden_size}"
 
 
-
-
 def _init_recurrent(cell: RecurrentCell, how: str) -> None:
     """Re-initialise weight_hh block by block (one block per gate).
 

@@ -12,7 +12,6 @@ from rnnkit.cells.probe import note
 from rnnkit.names import ELMAN_NONLINEARITIES
 
 
-
 class ElmanCell(RecurrentCell):
     r"""One step of an Elman RNN, as torch.nn.RNNCell (plus a sigmoid option).
 

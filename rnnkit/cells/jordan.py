@@ -12,7 +12,6 @@ from rnnkit.cells.probe import note
 from rnnkit.names import ELMAN_NONLINEARITIES, JORDAN_OUTPUT_ACTIVATIONS
 
 
-
 class JordanCell(RecurrentCell):
     r"""One step of a Jordan RNN; the output layer is part of the cell.
 

@@ -3,7 +3,7 @@
 Each cell calls `note(self, name, value)` in `recurrence` for the quantities of its equations
 (an LSTM's pre-activations a_i, a_f, a_g, a_o, its gates i, f, o, the candidate g, the cell c and
 the output h), always under the names of its docstring; pre-activations are named `a` or `a_k`.
-Outside `probe()` (and under graph capture) a note costs one lookup and records nothing:
+Outside `probe()` a note costs one read of a global and records nothing:
 
     with engines.use("loop"), probe() as recording:
         output = model(x)
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 
-import torch
 from torch import Tensor, nn
 
 Step = dict[str, Tensor]
@@ -58,11 +57,16 @@ _recording: contextvars.ContextVar[Recording | None] = contextvars.ContextVar(
     "rnnkit_probe", default=None)
 
 
+# How many probes are open, in any thread: while none is, a note is one read of this global,
+# which graph capture (torch.compile, torch.export) traces, where it cannot trace the
+# context-variable lookup.
+_open = 0
+
+
 def note(cell: nn.Module, name: str, value: Tensor) -> None:
     """Called by cells: record `value` (B, size) as `name` for this step of `cell`, if a probe
-    is active. Graph capture (torch.compile, torch.export) records nothing, and cannot trace
-    the context-variable lookup."""
-    if torch.compiler.is_compiling():
+    is active."""
+    if not _open:
         return
     recording = _recording.get()
     if recording is not None:
@@ -72,9 +76,12 @@ def note(cell: nn.Module, name: str, value: Tensor) -> None:
 @contextlib.contextmanager
 def probe():
     """with probe() as recording: ... records every noted value of every cell run inside."""
+    global _open
     recording = Recording()
     token = _recording.set(recording)
+    _open += 1
     try:
         yield recording
     finally:
+        _open -= 1
         _recording.reset(token)

@@ -71,5 +71,3 @@ class RNNCell(_TorchCellAPI, ElmanCell):
                  recurrent_init: str = "default"):
         super().__init__(input_size, hidden_size, bias, nonlinearity=nonlinearity,
                          recurrent_init=recurrent_init, device=device, dtype=dtype)
-
-

@@ -51,7 +51,7 @@ COMPUTING = ("eval", "predict", "export", "generate", "demo")
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if hasattr(args, "threads") and args.command != "train":
+        if hasattr(args, "threads"):  # the commands that compute (train: train.threads)
             threads.apply(args.threads)
         return args.run(args)
     except RnnkitError as error:

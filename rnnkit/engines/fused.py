@@ -225,28 +225,28 @@ class _Eager(torch.autograd.Function):
 
 def _elman(cell: ElmanCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
     out, h_n = _apply("elman", [ACTIVATION_CODES[cell.nonlinearity]], 2, x_proj, state[0],
-                            w["weight_hh"], _optional(w.get("bias_hh")), lengths, mask)
+                      w["weight_hh"], _optional(w.get("bias_hh")), lengths, mask)
     return out, (h_n,)
 
 
 def _gru(cell: GRUCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
     out, h_n = _apply("gru", [int(cell.spec.reset_after)], 2, x_proj, state[0],
-                            w["weight_hh"], _optional(w.get("bias_hh")), lengths, mask)
+                      w["weight_hh"], _optional(w.get("bias_hh")), lengths, mask)
     return out, (h_n,)
 
 
 def _mut(cell: MUTCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
     # the kernel knows each kind's weight_hh blocks (cell.recurrent_rows) from its number
     out, h_n = _apply("mut", [int(cell.kind[-1])], 2, x_proj, state[0], w["weight_hh"],
-                            lengths, mask)
+                      lengths, mask)
     return out, (h_n,)
 
 
 def _jordan(cell: JordanCell, w: Weights, x_proj: Tensor, state: State, lengths, mask):
     options = [ACTIVATION_CODES[cell.nonlinearity], ACTIVATION_CODES[cell.output_activation]]
     out, y_n = _apply("jordan", options, 2, x_proj, state[0], w["weight_hh"],
-                            _optional(w.get("bias_hh")), w["weight_ho"],
-                            _optional(w.get("bias_ho")), lengths, mask)
+                      _optional(w.get("bias_hh")), w["weight_ho"], _optional(w.get("bias_ho")),
+                      lengths, mask)
     return out, (y_n,)
 
 

@@ -75,8 +75,7 @@ def choose(cell: RecurrentCell, x: Tensor, *, recurrent_dropout: bool) -> str:
 
     "auto" takes torch's kernel when it computes exactly this cell (and there is no recurrent
     dropout, which masks the state inside the step, out of the kernel's reach, and no vmap),
-    else the fused
-    engine when it has a kernel for the cell, could be built and can run now
+    else the fused engine when it has a kernel for the cell, could be built and can run now
     (`fused_unusable`), else the loop."""
     wanted = current()
     can_native = (native.kernel_for(cell) is not None and not recurrent_dropout

@@ -68,7 +68,7 @@ class SequenceLayer(nn.Module):
             if input.dim() != 3:
                 layout = "(B, T, I)" if self.batch_first else "(T, B, I)"
                 raise _check.ShapeError(f"input: expected 3 dimensions {layout}, "
-                                 f"got shape {tuple(input.shape)}")
+                                        f"got shape {tuple(input.shape)}")
             x = input.transpose(0, 1) if self.batch_first else input
         else:
             raise TypeError(f"input: expected a tensor or a PackedSequence, "

@@ -127,16 +127,10 @@ class TorchStyleRNN(SequenceLayer):
         """The torch.nn.LSTM / GRU / RNN that computes exactly this network, holding copies of
         its weights: for tools that only know torch's classes. A ValueError naming what torch
         has no module for (a variant cell, a merge other than concat, rnnkit's extra dropouts)."""
+        reason = self._beyond_torch(with_dropouts=True)
+        if reason is not None:
+            raise ValueError(f"to_torch: {reason}")
         cell = self.cells[0][0]
-        if native.kernel_for(cell) is None:
-            raise ValueError(f"to_torch: torch.nn has no module computing {_describe(cell)}")
-        if self.bidirectional and self.stack.layers[0].merge != "concat":
-            raise ValueError(f"to_torch: torch concatenates the two directions; this network "
-                             f"merges them by {self.stack.layers[0].merge!r}")
-        extra = self._dropouts_beyond_torch()
-        if extra:
-            raise ValueError(f"to_torch: torch.nn has no {', '.join(extra)}; got "
-                             + ", ".join(f"{name}={value}" for name, value in extra.items()))
         kind = {LSTMCell: nn.LSTM, GRUCell: nn.GRU, ElmanCell: nn.RNN}[type(cell)]
         options = ({"proj_size": cell.proj_size} if kind is nn.LSTM else
                    {"nonlinearity": cell.nonlinearity} if kind is nn.RNN else {})
@@ -148,8 +142,17 @@ class TorchStyleRNN(SequenceLayer):
         module.load_state_dict(self.state_dict())
         return module.train(self.training)
 
-    def _dropouts_beyond_torch(self) -> dict[str, float | bool]:
-        """rnnkit's dropout options that are on, by name."""
+    def _beyond_torch(self, *, with_dropouts: bool) -> str | None:
+        """What torch's modules cannot compute of this network (a variant cell, a merge other
+        than concat, and with_dropouts: rnnkit's extra dropouts), or None."""
+        cell = self.cells[0][0]
+        if native.kernel_for(cell) is None:
+            return f"torch.nn has no module computing {_describe(cell)}"
+        if self.bidirectional and self.stack.layers[0].merge != "concat":
+            return (f"torch concatenates the two directions; this network merges them by "
+                    f"{self.stack.layers[0].merge!r}")
+        if not with_dropouts:
+            return None
         stack = self.stack
         recurrents = [r for layer in stack.layers
                       for r in ((layer.fwd, layer.bwd) if self.bidirectional else (layer,))]
@@ -157,7 +160,11 @@ class TorchStyleRNN(SequenceLayer):
                  "variational": stack.dropout.variational and stack.dropout.p > 0,
                  "recurrent_dropout": max(r.recurrent_dropout for r in recurrents),
                  "weight_drop": max(r.weight_drop for r in recurrents)}
-        return {name: value for name, value in found.items() if value}
+        extra = {name: value for name, value in found.items() if value}
+        if not extra:
+            return None
+        return (f"torch.nn has no {', '.join(extra)}; got "
+                + ", ".join(f"{name}={value}" for name, value in extra.items()))
 
     def reference_parameter(self) -> Tensor:
         return self.cells[0][0].weight_ih
@@ -234,12 +241,7 @@ class TorchStyleRNN(SequenceLayer):
         layers, a fresh mask per step) in force now. One call then replaces 2 * num_layers."""
         if engines.current() not in ("auto", "native") or engines.under_vmap():
             return False
-        cell = self.cells[0][0]
-        if native.kernel_for(cell) is None:
-            return False
-        if self.bidirectional and self.stack.layers[0].merge != "concat":
-            return False
-        return not self.training or not self._dropouts_beyond_torch()
+        return self._beyond_torch(with_dropouts=self.training) is None
 
     def _run_native_stack(self, x: Tensor, parts, lengths):
         B, rows = x.shape[1], self.num_layers * self.num_directions

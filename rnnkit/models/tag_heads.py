@@ -23,7 +23,7 @@ from torch import Tensor, nn
 from rnnkit.structured import CRF, HMMHybrid, perceptron_loss, svm_loss
 from rnnkit.structured.chain import Potentials
 from rnnkit.structured.constraints import Constraints, restrict
-from rnnkit.structured.viterbi import as_lists, viterbi
+from rnnkit.structured.viterbi import best_paths, viterbi
 
 HEADS = ("softmax", "crf", "perceptron", "svm", "hybrid")
 
@@ -60,7 +60,7 @@ class SoftmaxHead(nn.Module):
         """The best path of each sequence under `pot`, restricted to the constraints if any."""
         if self.constrained:
             pot = restrict(pot, self.allowed())
-        return [paths[0] for paths in as_lists(viterbi(scores, mask, pot)[1], mask)]
+        return best_paths(viterbi(scores, mask, pot)[1][:, :, 0], mask)
 
 
 class HybridHead(SoftmaxHead):

@@ -20,7 +20,7 @@ from rnnkit import _check
 from rnnkit.structured import _inputs
 from rnnkit.structured import chain
 from rnnkit.structured.constraints import Constraints, as_constraints, keeps_to, restrict
-from rnnkit.structured.reduction import REDUCTIONS, reduce
+from rnnkit.structured.reduction import REDUCTIONS, check_scripted, reduce
 from rnnkit.structured.viterbi import as_lists, best_paths, viterbi
 
 
@@ -89,9 +89,7 @@ class CRF(nn.Module):
         ('sum' over sequences, 'mean' over sequences, 'token_mean' over unmasked steps).
         Maximise it (minimise its negative)."""
         if torch.jit.is_scripting():
-            if reduction not in ("none", "sum", "mean", "token_mean"):
-                raise ValueError(f"reduction: expected none, sum, mean or token_mean, "
-                                 f"got {reduction}")
+            check_scripted(reduction)
             emissions, gold, on = _inputs.prepare_scripted(emissions, tags, mask, self.num_tags,
                                                            self.batch_first)
         else:

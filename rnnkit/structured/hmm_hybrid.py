@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from rnnkit import _check
 from rnnkit.structured import _inputs
 from rnnkit.structured.chain import Potentials
-from rnnkit.structured.viterbi import as_lists, viterbi
+from rnnkit.structured.viterbi import best_paths, viterbi
 
 
 def _log_normalised(counts: Tensor, smoothing: float, dtype: torch.dtype) -> Tensor:
@@ -101,7 +101,7 @@ class HMMHybrid(nn.Module):
         """The most likely tag sequence of each sequence under the HMM, as many tags as its
         unmasked steps."""
         scaled, on = self._scaled(log_posteriors, mask)
-        return [paths[0] for paths in as_lists(viterbi(scaled, on, self.potentials())[1], on)]
+        return best_paths(viterbi(scaled, on, self.potentials())[1][:, :, 0], on)
 
     def potentials(self) -> Potentials:
         """What decoding adds to the scaled likelihoods: start log p(y_0), transitions

@@ -93,10 +93,9 @@ def test_rnnbase_attributes(name):
     assert not MODELS[name](bias=False).bias
 
 
-def test_attributes_equal_torchs(name):
-    if name not in TORCH_TWINS:
-        pytest.skip("torch has no such cell")
-    ours, theirs = MODELS[name](), TORCH_TWINS[name]()
+@pytest.mark.parametrize("twin", list(TORCH_TWINS))
+def test_attributes_equal_torchs(twin):
+    ours, theirs = MODELS[twin](), TORCH_TWINS[twin]()
     for attribute in ("mode", "bias", "hidden_size", "proj_size", "num_layers", "dropout",
                       "bidirectional", "batch_first", "input_size", "_flat_weights_names",
                       "_all_weights"):
